@@ -1,0 +1,346 @@
+"""Hand-built .docx documents for the conformance checker (``gendoc.verify``).
+
+They are typed with python-docx directly, not with gendoc's writer, so that the checker is
+tested on "a document somebody else typed". :func:`build` makes the good document that
+follows the measured 22 × 28 recipe (docs/rendering.md §3); its keyword arguments break one
+thing at a time. :func:`render` converts with LibreOffice using the project's font aliases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor, Twips
+
+FANGSONG = "仿宋_GB2312"
+HEI = "黑体"
+KAI = "楷体_GB2312"
+SONG = "宋体"
+XBS = "方正小标宋简体"
+
+
+@dataclass
+class Variant:
+    """What to break. The defaults give the good document."""
+
+    left_twips: int = 1587
+    char_spacing: int = -5          # w:spacing/@w:val on the Normal style (twentieths of a pt)
+    red_line: bool = True
+    doc_number: str = "卫党发〔2014〕3号"
+    attachment_page_break: bool = True
+    banji: bool = True
+
+
+# --------------------------------------------------------------------------- XML helpers
+def _el(tag: str, **attrs: str):
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(f"w:{k}"), str(v))
+    return el
+
+
+def _replace(parent, tag: str, **attrs: str):
+    for old in parent.findall(qn(tag)):
+        parent.remove(old)
+    el = _el(tag, **attrs)
+    parent.append(el)
+    return el
+
+
+def _set_fonts(rpr, east_asia: str, latin: str = "Times New Roman") -> None:
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = _el("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in list(rfonts.attrib):
+        if attr.endswith("Theme"):
+            del rfonts.attrib[attr]
+    rfonts.set(qn("w:ascii"), latin)
+    rfonts.set(qn("w:hAnsi"), latin)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+    rfonts.set(qn("w:cs"), latin)
+
+
+def _run(par, text: str, font: str = FANGSONG, size: float | None = None,
+         color: str | None = None, latin: str = "Times New Roman"):
+    run = par.add_run(text)
+    rpr = run._r.get_or_add_rPr()
+    _set_fonts(rpr, font, latin)
+    if size:
+        run.font.size = Pt(size)
+    if color:
+        run.font.color.rgb = RGBColor.from_string(color)
+    return run
+
+
+def _exact(par, twips: int = 579, indent: int | None = None, align=None) -> None:
+    pf = par.paragraph_format
+    ppr = par._p.get_or_add_pPr()
+    _replace(ppr, "w:spacing", before="0", after="0", line=str(twips), lineRule="exact")
+    if indent is not None:
+        _replace(ppr, "w:ind", firstLineChars=str(indent * 200 // 640), firstLine=str(indent))
+    if align is not None:
+        pf.alignment = align
+
+
+# --------------------------------------------------------------------------- document
+BODY = ("为深入贯彻落实全市卫生工作会议精神，进一步加强基层卫生服务能力建设，提高人民群众健康水平，"
+        "经研究决定，在全市范围内组织开展基层卫生服务能力提升行动。各单位要充分认识此项工作的重要意义，"
+        "切实加强组织领导，明确责任分工，细化工作措施，确保各项任务落到实处。"
+        "要坚持问题导向，聚焦群众反映强烈的突出问题，集中力量攻坚克难，"
+        "在2014年底前取得阶段性成效，形成一批可复制可推广的经验做法。")
+
+
+def _body(doc, text: str = BODY):
+    par = doc.add_paragraph()
+    _exact(par, indent=640, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    _run(par, text)
+    return par
+
+
+def _blank(doc):
+    par = doc.add_paragraph()
+    _exact(par)
+    return par
+
+
+def _style_normal(doc, char_spacing: int) -> None:
+    styles = doc.styles.element
+    # docDefaults: drop theme fonts, set zh-CN
+    rpr_default = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(rpr_default, FANGSONG)
+    _replace(rpr_default, "w:lang", val="en-US", eastAsia="zh-CN", bidi="ar-SA")
+    ppr_default = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault"))
+    if ppr_default is not None:
+        ppr = ppr_default.find(qn("w:pPr"))
+        if ppr is not None:
+            _replace(ppr, "w:spacing", before="0", after="0", line="579", lineRule="exact")
+
+    normal = doc.styles["Normal"].element
+    rpr = normal.get_or_add_rPr()
+    _set_fonts(rpr, FANGSONG)
+    _replace(rpr, "w:spacing", val=str(char_spacing))
+    _replace(rpr, "w:sz", val="32")
+    _replace(rpr, "w:szCs", val="32")
+    _replace(rpr, "w:lang", val="en-US", eastAsia="zh-CN", bidi="ar-SA")
+    ppr = normal.get_or_add_pPr()
+    _replace(ppr, "w:widowControl", val="0")
+    _replace(ppr, "w:spacing", before="0", after="0", line="579", lineRule="exact")
+
+    settings = doc.settings.element
+    tfl = settings.find(qn("w:themeFontLang"))
+    if tfl is not None:
+        tfl.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _page_field(par, odd: bool) -> None:
+    ppr = par._p.get_or_add_pPr()
+    if odd:
+        par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _replace(ppr, "w:ind", right="280")
+    else:
+        par.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        _replace(ppr, "w:ind", left="280")
+
+    def run(text=None):
+        r = _run(par, text or "", font=SONG, size=14, latin=SONG)
+        rpr = r._r.get_or_add_rPr()
+        rpr.find(qn("w:rFonts")).set(qn("w:hint"), "eastAsia")
+        _replace(rpr, "w:spacing", val="0")
+        return r
+
+    run("— ")
+    r = run()
+    r._r.append(_el("w:fldChar", fldCharType="begin"))
+    r = run()
+    instr = _el("w:instrText")
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    instr.text = " PAGE "
+    r._r.append(instr)
+    r = run()
+    r._r.append(_el("w:fldChar", fldCharType="separate"))
+    run("1")
+    r = run()
+    r._r.append(_el("w:fldChar", fldCharType="end"))
+    run(" —")
+
+
+def _banji(doc) -> None:
+    """抄送 + 印发 on a new page: 20 empty lines, then a 2-row table with thick/thin/thick
+    rules on lines 21-22, so that its last rule sits on the bottom edge of the 版心. LibreOffice
+    snaps every paragraph to the docGrid line pitch, and the borders add ~3 pt, so the rows are
+    27.5 pt high (calibrated on LibreOffice 7.4). The document ends with the table: an empty
+    paragraph after it would take one more grid line and spill onto a new page."""
+    for i in range(20):
+        par = _blank(doc)
+        if i == 0:
+            par.paragraph_format.page_break_before = True
+    table = doc.add_table(rows=2, cols=1)
+    tblpr = table._tbl.tblPr
+    for child in list(tblpr):
+        if child.tag != qn("w:tblStyle"):
+            tblpr.remove(child)
+    # schema order: tblW, tblBorders, tblCellMar
+    tblpr.append(_el("w:tblW", w="8845", type="dxa"))
+    borders = _el("w:tblBorders")
+    borders.append(_el("w:top", val="single", sz="8", space="0", color="000000"))
+    borders.append(_el("w:left", val="nil"))
+    borders.append(_el("w:bottom", val="single", sz="8", space="0", color="000000"))
+    borders.append(_el("w:right", val="nil"))
+    borders.append(_el("w:insideH", val="single", sz="6", space="0", color="000000"))
+    borders.append(_el("w:insideV", val="nil"))
+    tblpr.append(borders)
+    mar = _el("w:tblCellMar")
+    mar.append(_el("w:left", w="0", type="dxa"))
+    mar.append(_el("w:right", w="0", type="dxa"))
+    tblpr.append(mar)
+    for row, text in zip(table.rows, ["抄送：市委办公室，市人大办公室，市政府办公室。",
+                                      "某某市卫生局办公室\u3000\u3000\u3000\u3000\u3000"
+                                      "\u3000\u3000\u3000\u30002014年3月5日印发"]):
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(_el("w:trHeight", val="550", hRule="exact"))
+        cell_par = row.cells[0].paragraphs[0]
+        _exact(cell_par, twips=579)
+        ppr = cell_par._p.get_or_add_pPr()
+        _replace(ppr, "w:ind", left="280", right="280")
+        _run(cell_par, text, size=14)
+
+
+def build(path: Path, variant: Variant | None = None) -> Path:
+    v = variant or Variant()
+    doc = Document()
+    _style_normal(doc, v.char_spacing)
+
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Twips(11906), Twips(16838)
+    sec.top_margin, sec.bottom_margin = Twips(2098), Twips(1984)
+    sec.left_margin = Twips(v.left_twips)
+    sec.right_margin = Twips(1474)
+    sec.header_distance = Twips(851)
+    sec.footer_distance = Twips(1360)
+    sectpr = sec._sectPr
+    _replace(sectpr, "w:docGrid", type="lines", linePitch="579")
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page_field(sec.footer.paragraphs[0], odd=True)
+    _page_field(sec.even_page_footer.paragraphs[0], odd=False)
+
+    # --- 版头
+    mark = doc.add_paragraph()
+    _exact(mark, twips=1000, align=WD_ALIGN_PARAGRAPH.CENTER)
+    mark.paragraph_format.space_before = Twips(1560)
+    _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
+    _blank(doc)
+    _blank(doc)
+    num = doc.add_paragraph()
+    _exact(num, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _run(num, v.doc_number)
+    if v.red_line:
+        pbdr = _el("w:pBdr")
+        pbdr.append(_el("w:bottom", val="single", sz="12", space="6", color="FF0000"))
+        num._p.get_or_add_pPr().append(pbdr)
+    _blank(doc)
+    _blank(doc)
+    # --- 主体
+    title = doc.add_paragraph()
+    _exact(title, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _run(title, "关于开展基层卫生服务能力提升行动的通知", font=XBS, size=22, latin=XBS)
+    _blank(doc)
+    to = doc.add_paragraph()
+    _exact(to)
+    _run(to, "各区卫生局，局属各单位：")
+    _body(doc)
+    for i, (h1, h2) in enumerate([("一、总体要求", "（一）工作目标。"),
+                                   ("二、主要任务", "（一）完善服务网络。"),
+                                   ("三、保障措施", "（一）加强组织领导。")]):
+        par = doc.add_paragraph()
+        _exact(par, indent=640)
+        _run(par, h1, font=HEI)
+        par = doc.add_paragraph()
+        _exact(par, indent=640, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+        _run(par, h2, font=KAI)
+        _run(par, BODY)
+        for _ in range(2):
+            _body(doc)
+    _blank(doc)
+    par = doc.add_paragraph()
+    _exact(par, indent=640)
+    _run(par, "附件：基层卫生服务能力提升行动任务分解表")
+    # --- 附件
+    label = doc.add_paragraph()
+    _exact(label)
+    if v.attachment_page_break:
+        label.paragraph_format.page_break_before = True
+    _run(label, "附件1", font=HEI, latin=HEI)
+    _blank(doc)
+    at = doc.add_paragraph()
+    _exact(at, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _run(at, "基层卫生服务能力提升行动任务分解表", font=XBS, size=22, latin=XBS)
+    _blank(doc)
+    for _ in range(5):
+        _body(doc)
+    if v.banji:
+        _banji(doc)
+    doc.save(path)
+    return path
+
+
+# --------------------------------------------------------------------------- rendering
+def fontconfig_file(directory: Path) -> Path:
+    """The project's fontconfig aliases (gendoc.fonts.fontconfig_xml when it exists)."""
+    try:
+        from gendoc.fonts import fontconfig_xml  # type: ignore[attr-defined]
+        xml = fontconfig_xml()
+    except ImportError:
+        xml = _fontconfig_xml_fallback()
+    path = directory / "fonts.conf"
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
+def _fontconfig_xml_fallback() -> str:
+    from xml.sax.saxutils import escape
+
+    from gendoc.fonts import STANDARD_FONTS
+
+    parts = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">', "<fontconfig>",
+             "<include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"]
+    for std, info in STANDARD_FONTS.items():
+        for name in [std, *info["aliases"]]:
+            fams = "".join(f"<string>{escape(f)}</string>" for f in info["fallbacks"])
+            parts.append(
+                f'<match target="pattern"><test name="family"><string>{escape(name)}</string></test>'
+                f'<edit name="family" mode="assign" binding="strong">{fams}</edit>'
+                + ('<edit name="weight" mode="assign" binding="strong"><const>bold</const></edit>'
+                   if info["bold"] else "")
+                + "</match>")
+    parts.append("</fontconfig>")
+    return "\n".join(parts)
+
+
+def render(docx: Path, out_dir: Path) -> Path:
+    """.docx -> .pdf: gendoc.pdf.docx_to_pdf when it exists, else soffice directly."""
+    try:
+        from gendoc.pdf import docx_to_pdf  # type: ignore[import-not-found]
+    except ImportError:
+        docx_to_pdf = None
+    if docx_to_pdf is not None:
+        return docx_to_pdf(docx, out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = Path(tempfile.mkdtemp(prefix="gendoc-lo-"))
+    env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig_file(profile)))
+    try:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)],
+                       check=True, env=env, capture_output=True, timeout=180)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return out_dir / (docx.stem + ".pdf")
