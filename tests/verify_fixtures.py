@@ -3,15 +3,11 @@
 They are typed with python-docx directly, not with gendoc's writer, so that the checker is
 tested on "a document somebody else typed". :func:`build` makes the good document that
 follows the measured 22 × 28 recipe (docs/rendering.md §3); its keyword arguments break one
-thing at a time. :func:`render` converts with LibreOffice using the project's font aliases.
+thing at a time (:data:`VARIANTS`). :func:`render` converts with LibreOffice using the project's font aliases.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +34,7 @@ class Variant:
     doc_number: str = "卫党发〔2014〕3号"
     attachment_page_break: bool = True
     banji: bool = True
+    header: bool = True             # False: no 版头 at all (a plan, not a 文件)
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -97,7 +94,10 @@ BODY = ("为深入贯彻落实全市卫生工作会议精神，进一步加强�
         "经研究决定，在全市范围内组织开展基层卫生服务能力提升行动。各单位要充分认识此项工作的重要意义，"
         "切实加强组织领导，明确责任分工，细化工作措施，确保各项任务落到实处。"
         "要坚持问题导向，聚焦群众反映强烈的突出问题，集中力量攻坚克难，"
-        "在2014年底前取得阶段性成效，形成一批可复制可推广的经验做法。")
+        "在今年年底前取得阶段性成效，形成一批可复制可推广的经验做法。")
+# LibreOffice puts ~4 pt around a run of Arabic digits inside CJK text even with
+# autoSpaceDE/DN off, so such a line holds 27 characters; digits appear only here.
+OPENING = BODY.replace("今年年底", "2014年底")
 
 
 def _body(doc, text: str = BODY):
@@ -113,7 +113,7 @@ def _blank(doc):
     return par
 
 
-def _style_normal(doc, char_spacing: int) -> None:
+def _style_normal(doc, char_spacing: int, autospace: bool = False) -> None:
     styles = doc.styles.element
     # docDefaults: drop theme fonts, set zh-CN
     rpr_default = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
@@ -134,6 +134,10 @@ def _style_normal(doc, char_spacing: int) -> None:
     _replace(rpr, "w:lang", val="en-US", eastAsia="zh-CN", bidi="ar-SA")
     ppr = normal.get_or_add_pPr()
     _replace(ppr, "w:widowControl", val="0")
+    if autospace is False:
+        # LibreOffice adds ~1/4 em between CJK and Latin text ("2014年"): 27 characters
+        _replace(ppr, "w:autoSpaceDE", val="0")
+        _replace(ppr, "w:autoSpaceDN", val="0")
     _replace(ppr, "w:spacing", before="0", after="0", line="579", lineRule="exact")
 
     settings = doc.settings.element
@@ -215,6 +219,17 @@ def _banji(doc) -> None:
         _run(cell_par, text, size=14)
 
 
+VARIANTS: dict[str, Variant] = {
+    "good": Variant(),
+    "left_20mm": Variant(left_twips=1134),          # 20 mm binding margin
+    "spacing_0": Variant(char_spacing=0),           # no -0.25 pt: 27 characters a line
+    "no_red_line": Variant(red_line=False),
+    "square_brackets": Variant(doc_number="卫党发【2014】3号"),
+    "attachment_inline": Variant(attachment_page_break=False),
+    "no_header": Variant(header=False),
+}
+
+
 def build(path: Path, variant: Variant | None = None) -> Path:
     v = variant or Variant()
     doc = Document()
@@ -234,21 +249,22 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     _page_field(sec.even_page_footer.paragraphs[0], odd=False)
 
     # --- 版头
-    mark = doc.add_paragraph()
-    _exact(mark, twips=1000, align=WD_ALIGN_PARAGRAPH.CENTER)
-    mark.paragraph_format.space_before = Twips(1560)
-    _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
-    _blank(doc)
-    _blank(doc)
-    num = doc.add_paragraph()
-    _exact(num, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(num, v.doc_number)
-    if v.red_line:
-        pbdr = _el("w:pBdr")
-        pbdr.append(_el("w:bottom", val="single", sz="12", space="6", color="FF0000"))
-        num._p.get_or_add_pPr().append(pbdr)
-    _blank(doc)
-    _blank(doc)
+    if v.header:
+        mark = doc.add_paragraph()
+        _exact(mark, twips=1000, align=WD_ALIGN_PARAGRAPH.CENTER)
+        mark.paragraph_format.space_before = Twips(1560)
+        _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
+        _blank(doc)
+        _blank(doc)
+        num = doc.add_paragraph()
+        _exact(num, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _run(num, v.doc_number)
+        if v.red_line:
+            pbdr = _el("w:pBdr")
+            pbdr.append(_el("w:bottom", val="single", sz="12", space="6", color="FF0000"))
+            num._p.get_or_add_pPr().append(pbdr)
+        _blank(doc)
+        _blank(doc)
     # --- 主体
     title = doc.add_paragraph()
     _exact(title, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -257,7 +273,7 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     to = doc.add_paragraph()
     _exact(to)
     _run(to, "各区卫生局，局属各单位：")
-    _body(doc)
+    _body(doc, OPENING)
     for i, (h1, h2) in enumerate([("一、总体要求", "（一）工作目标。"),
                                    ("二、主要任务", "（一）完善服务网络。"),
                                    ("三、保障措施", "（一）加强组织领导。")]):
@@ -270,6 +286,7 @@ def build(path: Path, variant: Variant | None = None) -> Path:
         _run(par, BODY)
         for _ in range(2):
             _body(doc)
+    _body(doc, "特此通知。")
     _blank(doc)
     par = doc.add_paragraph()
     _exact(par, indent=640)
@@ -294,53 +311,17 @@ def build(path: Path, variant: Variant | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------- rendering
-def fontconfig_file(directory: Path) -> Path:
-    """The project's fontconfig aliases (gendoc.fonts.fontconfig_xml when it exists)."""
-    try:
-        from gendoc.fonts import fontconfig_xml  # type: ignore[attr-defined]
-        xml = fontconfig_xml()
-    except ImportError:
-        xml = _fontconfig_xml_fallback()
-    path = directory / "fonts.conf"
-    path.write_text(xml, encoding="utf-8")
-    return path
-
-
-def _fontconfig_xml_fallback() -> str:
-    from xml.sax.saxutils import escape
-
-    from gendoc.fonts import STANDARD_FONTS
-
-    parts = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">', "<fontconfig>",
-             "<include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"]
-    for std, info in STANDARD_FONTS.items():
-        for name in [std, *info["aliases"]]:
-            fams = "".join(f"<string>{escape(f)}</string>" for f in info["fallbacks"])
-            parts.append(
-                f'<match target="pattern"><test name="family"><string>{escape(name)}</string></test>'
-                f'<edit name="family" mode="assign" binding="strong">{fams}</edit>'
-                + ('<edit name="weight" mode="assign" binding="strong"><const>bold</const></edit>'
-                   if info["bold"] else "")
-                + "</match>")
-    parts.append("</fontconfig>")
-    return "\n".join(parts)
-
-
 def render(docx: Path, out_dir: Path) -> Path:
-    """.docx -> .pdf: gendoc.pdf.docx_to_pdf when it exists, else soffice directly."""
-    try:
-        from gendoc.pdf import docx_to_pdf  # type: ignore[import-not-found]
-    except ImportError:
-        docx_to_pdf = None
-    if docx_to_pdf is not None:
-        return docx_to_pdf(docx, out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = Path(tempfile.mkdtemp(prefix="gendoc-lo-"))
-    env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig_file(profile)))
-    try:
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)],
-                       check=True, env=env, capture_output=True, timeout=180)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    return out_dir / (docx.stem + ".pdf")
+    """.docx -> .pdf with the project's converter (LibreOffice + the font aliases)."""
+    from gendoc.pdf import docx_to_pdf
+
+    return docx_to_pdf(docx, out_dir)
+
+
+def build_and_render(directory: Path, names=None) -> dict[str, Path]:
+    """Build the named variants (default: all) and render them in one soffice call."""
+    from gendoc.pdf import docx_to_pdf_many
+
+    names = list(names or VARIANTS)
+    docxs = [build(directory / f"{name}.docx", VARIANTS[name]) for name in names]
+    return dict(zip(names, docx_to_pdf_many(docxs, directory)))
