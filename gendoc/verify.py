@@ -624,13 +624,20 @@ def rule_margin_top(lay: Layout) -> Rule:
     return _rule("margin-top", desc, not bad, value, exp, bad)
 
 
-def _line_slots(lay: Layout, lines: list[TextLine]) -> int:
+def line_slots(lay: Layout, lines: list[TextLine]) -> int:
+    """Lines a page uses: from its first to its last text line in steps of the pitch, so
+    empty paragraphs between them count. An empty line at the very foot of a page has no
+    glyphs and cannot be seen: such a page counts one line short."""
     if not lines:
         return 0
     return round((lines[-1].baseline - lines[0].baseline) / lay.pitch) + 1
 
 
 def rule_lines_per_page(lay: Layout) -> Rule:
+    """22 lines on each full page: a page of running text followed by another page of the
+    same segment (body, or one attachment). Not full: page 1 when it carries the 版头 or a
+    title, the last page of the body and of each attachment, a page where an attachment
+    label starts below other text, the 版记 page, blank pages."""
     desc = "每面 22 行 / 22 lines on every full body page"
     exp = f"{LINES_PER_PAGE} lines on each full page"
     if not lay.full_pages:
@@ -638,7 +645,7 @@ def rule_lines_per_page(lay: Layout) -> Rule:
     counts = {}
     for n in lay.full_pages:
         lines = [ln for ln in lay.running_lines(n) if ln.top < BOTTOM + 3 * MM]
-        counts[n] = _line_slots(lay, lines)
+        counts[n] = line_slots(lay, lines)
     bad = [n for n, c in counts.items() if c != LINES_PER_PAGE]
     dist = Counter(counts.values())
     value = (", ".join(f"{k} lines ×{v}" for k, v in sorted(dist.items()))
@@ -717,7 +724,7 @@ def _body_glyphs(lay: Layout) -> list[Glyph]:
     out = []
     for p in lay.pages:
         lines = lay.running_lines(p.number)
-        for i, ln in enumerate(lines):
+        for ln in lines:
             if id(ln) in skip or ln.red or (p.number == 1 and ln.top <= header_end):
                 continue
             if ln.size >= TITLE_PT - 2:
@@ -740,7 +747,7 @@ def rule_font_body(lay: Layout) -> Rule:
     share, seen = _face_check(sized or glyphs, "fangsong")
     sizes = Counter(round(g.size, 1) for g in glyphs).most_common(3)
     ok = size_share >= FACE_MIN_SHARE and share >= FACE_MIN_SHARE
-    bad = sorted({ln.page for ln in []})
+    bad: list[int] = []
     if not ok:
         bad_ids = {id(g) for g in glyphs if not _near(g.size, BODY_PT, SIZE_TOL_PT)
                    or (g.cjk and "fangsong" not in g.kinds)}
@@ -844,8 +851,8 @@ def rule_body_on_page1(lay: Layout) -> Rule:
              lay.red_line.y if lay.red_line else 0.0)
     lines = [ln for ln in lay.running_lines(1) if ln.top > start and not ln.red
              and _near(ln.size, BODY_PT, SIZE_TOL_PT)]
-    if lines and lines[0].text.endswith("：") and len(lines) >= 1:
-        addressee, lines = lines[0], lines[1:]   # 主送机关 is not 正文
+    if lines and lines[0].text.endswith("："):
+        lines = lines[1:]           # 主送机关 is not 正文
     return _rule("body-on-page1", desc, bool(lines), f"{len(lines)} lines of 3号 text below "
                  "the title" + ("" if lay.title else " (no title found)"), exp,
                  [] if lines else [1])

@@ -51,7 +51,7 @@ def test_good_document_measures_22_lines_28_characters_and_the_margins(pdfs):
     lay = V.analyse(V.measure(pdfs["good"]))
     assert lay.full_pages  # pages 2, 3, 4 of the body, 6 of the attachment
     for n in lay.full_pages:
-        assert V._line_slots(lay, lay.running_lines(n)) == 22
+        assert V.line_slots(lay, lay.running_lines(n)) == 22
     counts = [V.line_chars(lay, ln) for ln in V.full_lines(lay)]
     assert counts.count(28) / len(counts) >= 0.9
     assert abs(lay.left / V.MM - 28) <= 0.5
@@ -130,6 +130,22 @@ def test_document_without_header_reports_red_rules_not_applicable(reports):
     assert report.rule("red-line").value == "not applicable: no 版头"
     assert report.rule("font-title").passed
     assert report.rule("body-on-page1").passed
+
+
+@needs_soffice
+def test_blank_page_in_the_body_fails_no_blank_pages(reports):
+    rule = reports["blank_page"].rule("no-blank-pages")
+    assert not rule.passed
+    assert rule.pages == [5]
+
+
+@needs_soffice
+def test_broken_variants_keep_the_other_header_rules(reports):
+    # each variant breaks its own rule, not the neighbouring ones
+    assert reports["square_brackets"].rule("red-line").passed
+    assert reports["no_red_line"].rule("doc-number").passed
+    assert reports["spacing_0"].rule("margin-left").passed
+    assert reports["attachment_inline"].rule("chars-per-line").passed
 
 
 # --------------------------------------------------------------------------- input errors

@@ -35,6 +35,7 @@ class Variant:
     attachment_page_break: bool = True
     banji: bool = True
     header: bool = True             # False: no 版头 at all (a plan, not a 文件)
+    blank_page: bool = False        # an empty page after the body
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -227,6 +228,7 @@ VARIANTS: dict[str, Variant] = {
     "square_brackets": Variant(doc_number="卫党发【2014】3号"),
     "attachment_inline": Variant(attachment_page_break=False),
     "no_header": Variant(header=False),
+    "blank_page": Variant(blank_page=True),
 }
 
 
@@ -287,6 +289,9 @@ def build(path: Path, variant: Variant | None = None) -> Path:
         for _ in range(2):
             _body(doc)
     _body(doc, "特此通知。")
+    if v.blank_page:
+        for _ in range(2):
+            _blank(doc).paragraph_format.page_break_before = True
     _blank(doc)
     par = doc.add_paragraph()
     _exact(par, indent=640)
