@@ -1,0 +1,140 @@
+"""Command line: thin click commands over library functions.
+
+Every error a user can cause is a :class:`GendocError`; it becomes one message per problem
+(file:line: field: what is wrong) on stderr and exit code 1. Warnings go to stderr too.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import GendocError, GendocWarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, GendocWarning):
+        click.echo(f"警告：{message}", err=True)
+    else:  # a library warning is not the user's business; keep it quiet but visible
+        click.echo(f"warning: {category.__name__}: {message}", err=True)
+
+
+def _fail(exc: GendocError) -> None:
+    problems = exc.problems or [exc]
+    for p in problems:
+        click.echo(f"错误：{p.located()}", err=True)
+    if len(problems) > 1:
+        click.echo(f"共 {len(problems)} 处问题。", err=True)
+    sys.exit(1)
+
+
+class _Command(click.Command):
+    """Turns GendocError (and stray OS errors on user paths) into a message and exit 1."""
+
+    def invoke(self, ctx):
+        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", GendocWarning)
+        try:
+            return super().invoke(ctx)
+        except GendocError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("已中断；没有写出不完整的文件。", err=True)
+            sys.exit(130)
+        except (OSError, UnicodeError) as exc:
+            _fail(GendocError(f"{type(exc).__name__}: {exc}"))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="gendoc")
+def main():
+    """gendoc：把 YAML 写的工作计划排成符合 GB/T 9704-2012 的公文 .docx。"""
+
+
+_templates_opt = click.option("-t", "--templates", "template_dirs", multiple=True,
+                              type=click.Path(file_okay=False, exists=True),
+                              help="自己的模板文件夹（先于内置模板查找；在沙箱中运行）")
+
+
+@main.command(cls=_Command)
+@click.argument("plan", type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="输出 .docx 文件，或已存在的文件夹（按计划文件名命名）；默认与计划同名同目录")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 排出 PDF（放在 .docx 旁边）")
+@_templates_opt
+def render(plan, output, pdf, template_dirs):
+    """把计划 PLAN.yaml 排成 .docx。"""
+    from .render import render_file
+    result = render_file(Path(plan), Path(output) if output else None,
+                         template_dirs=tuple(template_dirs), pdf=pdf)
+    click.echo(f"已生成 {result.docx}（约 {result.layout.pages} 页）")
+    if result.pdf:
+        click.echo(f"已生成 {result.pdf}")
+
+
+@main.command(cls=_Command)
+@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@_templates_opt
+def check(plans, template_dirs):
+    """只检查计划（格式、字段、日期、模板），不写任何文件。"""
+    from .plan import load_plan
+    from .render import build_document
+    failed = 0
+    for name in plans:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", GendocWarning)
+                plan = load_plan(name)
+                build_document(plan, tuple(template_dirs))
+            for w in caught:
+                if issubclass(w.category, GendocWarning):
+                    click.echo(f"警告：{name}: {w.message}", err=True)
+            click.echo(f"{name}: 通过")
+        except GendocError as exc:
+            failed += 1
+            for p in exc.problems or [exc]:
+                click.echo(f"错误：{p.located()}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command(cls=_Command)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="写入文件（默认输出到屏幕）")
+def schema(output):
+    """输出计划的 JSON Schema（供 VS Code 等编辑器校验和补全）。"""
+    from .plan import json_schema
+    from .render import write_atomic
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        write_atomic(Path(output), text.encode("utf-8"))
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command(cls=_Command)
+def fonts():
+    """报告每种标准字体是否安装、缺少时用什么代替、代替后字宽是否不变。"""
+    from .fonts import format_font_report
+    click.echo(format_font_report())
+
+
+@main.command(cls=_Command)
+@click.argument("file", type=click.Path(exists=False, dir_okay=False))
+@click.option("--keep-pdf", type=click.Path(dir_okay=False), default=None,
+              help="把测量用的 PDF 保存到这里")
+def verify(file, keep_pdf):
+    """按 GB/T 9704-2012 测量 .docx 或 .pdf 的版面，逐条报告通过或不通过。"""
+    from .verify import verify as run_verify
+    report = run_verify(Path(file), keep_pdf=Path(keep_pdf) if keep_pdf else None)
+    click.echo(report.format())
+    sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,584 @@
+"""The plan schema (``schema_version: 1``): what a clerk writes, validated on load.
+
+pydantic models with ``extra="forbid"``: a misspelt key is an error, not a silently empty
+block. Dates live in date fields (:class:`~gendoc.dates.When` expressions), never in prose,
+so they can be checked, shifted across years and formatted in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Field, PlainSerializer,
+                      PlainValidator, ValidationError, WithJsonSchema, field_validator,
+                      model_validator)
+
+from .dates import DateError, When, parse_iso_date
+from .errors import GendocError, GendocWarning
+from .loader import LineMap, dotted, load_file
+
+SCHEMA_VERSION = 1
+MAX_SECTION_DEPTH = 4
+
+
+def _when(value: Any) -> When:
+    try:
+        return When.parse(value)
+    except DateError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _date(value: Any) -> _dt.date:
+    try:
+        return parse_iso_date(value)
+    except DateError as exc:
+        raise ValueError(str(exc)) from None
+
+
+WhenField = Annotated[
+    When, PlainValidator(_when), PlainSerializer(str),
+    WithJsonSchema({"type": "string", "description":
+                    "日期表达式：2014-02-28、2014-02-28..2014-03-07、2014-04 上旬、2014-03 底前、2003 上半年 等"}),
+]
+DateField = Annotated[
+    _dt.date, PlainValidator(_date), PlainSerializer(lambda d: d.isoformat()),
+    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD，如 2014-02-28"}),
+]
+
+
+def _str_list(value: Any) -> Any:
+    """Accept a single string where a list of names is expected."""
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+Names = Annotated[list[Text], BeforeValidator(_str_list)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- metadata
+
+class Issuer(Strict):
+    name: Text = Field(description="发文机关全称，如 中共沙湾县卫生局委员会")
+    short: str | None = Field(None, description="规范化简称，如 局党委")
+    self_ref: str | None = Field(None, description="正文中的自称，如 我局")
+    mark: str | None = Field(None, description="发文机关标志文字，如 中共××县卫生局委员会文件；默认为全称加“文件”")
+
+
+class DocNumber(Strict):
+    code: Text = Field(description="机关代字，如 卫党发")
+    year: int = Field(ge=1949, le=2100, description="年份，四位")
+    seq: int = Field(ge=1, le=99999, description="发文顺序号，不加“第”、不编虚位")
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if re.search(r"[〔〕\[\]【】()（）\d]", v):
+            raise ValueError("机关代字里不要写年份、括号或序号：写 code: 卫党发, year: 2014, seq: 3")
+        return v
+
+    def __str__(self) -> str:
+        return f"{self.code}〔{self.year}〕{self.seq}号"
+
+
+class Secrecy(Strict):
+    level: Literal["绝密", "机密", "秘密"]
+    period: str | None = Field(None, description="保密期限，如 1年")
+
+    def __str__(self) -> str:
+        return self.level + (f"★{self.period}" if self.period else "")
+
+
+class Printing(Strict):
+    by: Text = Field(description="印发机关，如 中共××县卫生局委员会办公室")
+    date: DateField
+
+
+class Contact(Strict):
+    name: Text
+    phone: str | None = None
+
+
+class Meta(Strict):
+    genre: Literal["通知", "实施方案", "工作方案", "工作计划", "工作要点", "整改措施", "总结", "意见"]
+    title: Text = Field(description="标题，如 关于……的通知")
+    title_lines: list[Text] | None = Field(None, description="手工回行：各行连起来必须等于标题")
+    issuer: Issuer
+    doc_number: DocNumber | None = None
+    signers: Names = Field(default_factory=list, description="签发人（上行文必填）")
+    copy_number: str | None = Field(None, description="份号，1—6 位数字，排为 6 位")
+    secrecy: Secrecy | None = None
+    urgency: Literal["特急", "加急"] | None = None
+    recipients: Names = Field(default_factory=list, description="主送机关")
+    cc: Names = Field(default_factory=list, description="抄送机关（版记）")
+    date: DateField | None = Field(None, description="成文日期")
+    signature: str | None = Field(None, description="发文机关署名，默认为发文机关全称")
+    seal: bool = Field(True, description="是否加盖印章（决定署名和日期的位置）")
+    printing: Printing | None = Field(None, description="印发机关和印发日期（版记）")
+    notes: Names = Field(default_factory=list, description="附注，不带括号")
+    contact: Contact | None = None
+    year: int | None = Field(None, ge=1949, le=2100, description="计划年度；正文日期与之同年时不写年份")
+    red_head: bool | None = Field(None, description="是否排版头（发文机关标志、发文字号、红色分隔线）；默认有发文字号时排")
+
+    @field_validator("copy_number")
+    @classmethod
+    def _copy_number(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"\d{1,6}", str(v)):
+            raise ValueError("份号是 1—6 位阿拉伯数字，如 000017")
+        return str(v).zfill(6)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Meta":
+        if self.title_lines and "".join(self.title_lines) != self.title:
+            raise ValueError("title_lines 连起来必须与 title 完全相同")
+        if self.year is None:
+            self.year = (self.date.year if self.date else
+                         self.doc_number.year if self.doc_number else None)
+        return self
+
+
+# --------------------------------------------------------------------------- body blocks
+
+class Item(Strict):
+    """A numbered item (1.) with an optional run-in title, date and sub-items （1）."""
+
+    title: str | None = Field(None, description="引领语，如 深入查摆问题")
+    when: WhenField | None = None
+    text: str = ""
+    items: list["Item"] = Field(default_factory=list, description="下一层条目（（1））")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _depth(self) -> "Item":
+        for sub in self.items:
+            if sub.items:
+                raise ValueError("条目最多两层（1. 和（1））")
+        return self
+
+
+class Point(Strict):
+    """An inline point (一是……/一要……) rendered inside the paragraph."""
+
+    lead: str | None = None
+    text: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+
+class Table(Strict):
+    header: list[str]
+    rows: list[list[str]]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Table":
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.header):
+                raise ValueError(f"第 {i + 1} 行有 {len(row)} 格，表头有 {len(self.header)} 格")
+        return self
+
+
+class Section(Strict):
+    heading: Text
+    when: WhenField | None = None
+    run_in: bool = Field(False, description="标题与正文同段（（一）标题。正文……）")
+    text: str | None = None
+    paras: list[str] = Field(default_factory=list)
+    points: list[Point] = Field(default_factory=list)
+    points_style: Literal["yi_shi", "yi_yao", "plain"] = "yi_shi"
+    items: list[Item] = Field(default_factory=list)
+    table: Table | None = None
+    sections: list["Section"] = Field(default_factory=list)
+    closing_paras: list[str] = Field(default_factory=list)
+
+    @field_validator("paras", "closing_paras", mode="before")
+    @classmethod
+    def _paras(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [p.get("text", "") if isinstance(p, dict) and set(p) <= {"text"} else p for p in v]
+        return v
+
+
+class Meeting(Strict):
+    """A meeting or event: who, when, what, and what follows."""
+
+    name: Text = Field(description="会议或活动名称，如 局党组专题民主生活会")
+    when: WhenField | None = None
+    place: str | None = None
+    duration: str | None = Field(None, description="会期，如 半天")
+    presider: str | None = None
+    speakers: Names = Field(default_factory=list)
+    text: str | None = Field(None, description="主要内容")
+    attendees: Names = Field(default_factory=list)
+    guidance: Names = Field(default_factory=list, description="邀请到会指导")
+    observers: Names = Field(default_factory=list, description="邀请列席")
+    requirements: str | None = None
+    follow_up: str | None = Field(None, description="会后……")
+
+
+class Phase(Strict):
+    name: Text
+    when: WhenField
+    focus: str | None = None
+    items: list[Item] = Field(default_factory=list)
+    meetings: list[Meeting] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+
+
+class BasisDoc(Strict):
+    issuer: str | None = None
+    title: Text
+    doc_number: DocNumber | None = None
+
+
+class Preamble(Strict):
+    basis: list[BasisDoc] = Field(default_factory=list, description="依据文件")
+    basis_text: str | None = Field(None, description="没有单一依据文件时：根据……的有关部署")
+    purpose: str | None = Field(None, description="为……")
+    context: str | None = Field(None, description="结合……实际")
+    lead_in: str | None = Field(None, description="现就……提出如下方案（模板补冒号）")
+    text: str | None = Field(None, description="整段自由书写的开头（给出时其他字段不用）")
+
+
+class Principle(Strict):
+    name: Text
+    text: str = ""
+
+
+class Metric(Strict):
+    scope: str | None = None
+    indicator: Text
+    op: Literal[">=", ">", "<=", "<", "=", "达到"] | None = None
+    value: float | int | str
+    unit: str | None = None
+    deadline: WhenField | None = None
+    period: str | None = None
+    consequence: str | None = Field(None, description="未达到时的后果，如 整改")
+
+
+class Target(Strict):
+    """A target as printed (text) plus its measurable parts (metrics, data for checks)."""
+
+    text: Text
+    metrics: list[Metric] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return {"text": v}
+        if isinstance(v, dict) and "indicator" in v:  # one metric written inline
+            v = dict(v)
+            metric = {k: v.pop(k) for k in list(v) if k not in ("text", "metrics")}
+            v["metrics"] = [*v.get("metrics", []), metric]
+        return v
+
+
+class CalendarEntry(Strict):
+    """A dated or recurring event extracted from the prose: data for calendars and rollover."""
+
+    when: WhenField | None = None
+    every: str | None = Field(None, description="周期：每月、每年、定期……（与 when 二选一）")
+    label: str | None = Field(None, description="正文里的写法，如 今年“七一”")
+    what: Text
+    owner: str | None = None
+    count: str | None = None
+    rollover: str | None = Field(None, description="换年时要做的事，如 期数加一")
+
+    @model_validator(mode="after")
+    def _one(self) -> "CalendarEntry":
+        if (self.when is None) == (self.every is None):
+            raise ValueError("when 和 every 要写且只写一个")
+        return self
+
+
+class Targets(Strict):
+    lead: str | None = Field(None, description="引导语（模板字段，可写 {{ year }}）")
+    bullet: str = "——"
+    render: bool = True
+    items: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        return {"items": v} if isinstance(v, list) else v
+
+
+class Ideology(Strict):
+    lead: str | None = Field(None, description="引导语（模板字段，可写 {{ year }}）")
+    text: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+
+class Goals(Strict):
+    text: str | None = None
+    slogans: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+
+class Person(Strict):
+    name: Text
+    post: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+
+class Office(Strict):
+    name: str = "领导小组办公室"
+    location: str | None = Field(None, description="办公室设在……")
+    director: Person | None = None
+    deputies: list[Person] = Field(default_factory=list)
+    duties: str | None = None
+
+
+class LeadingGroup(Strict):
+    name: Text
+    leader: list[Person] = Field(default_factory=list, description="组长")
+    deputies: list[Person] = Field(default_factory=list, description="副组长")
+    members: list[Person] = Field(default_factory=list, description="成员")
+    duties: str | None = None
+    office: Office | None = None
+
+    @field_validator("leader", "deputies", "members", mode="before")
+    @classmethod
+    def _one(cls, v: Any) -> Any:
+        return [v] if isinstance(v, (str, dict)) else v
+
+
+class Task(Strict):
+    area: str | None = None
+    task: Text
+    lead: Names = Field(default_factory=list, description="牵头单位")
+    support: Names = Field(default_factory=list, description="配合单位")
+    responsible: Names = Field(default_factory=list, description="具体负责单位")
+    deadline: WhenField | None = None
+    frequency: str | None = None
+    output: str | None = None
+
+
+class Rectification(Strict):
+    problem: Text
+    measures: list[Text] = Field(min_length=1)
+    leader: str | None = Field(None, description="责任领导")
+    unit: Names = Field(default_factory=list, description="责任单位")
+    deadline: WhenField | None = None
+    status: str | None = None
+
+
+class Requirement(Strict):
+    title: str | None = None
+    text: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+
+class SubDocument(Strict):
+    title: Text
+    facts: dict[str, Any] | None = Field(None, description="不渲染的结构化事实（会议制度的召集人、频次等）")
+    text: str | None = None
+    items: list[Item] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+
+
+class Attachment(Strict):
+    title: Text
+    content: Literal["sections", "responsibilities", "leading_group", "rectifications", "plan"] = Field(
+        "sections", description="附件内容：自己写的 sections；或由计划数据生成的任务分工表、领导小组名单、整改台账；或整篇方案（印发通知）")
+    text: str | None = None
+    paras: list[str] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    documents: list[SubDocument] = Field(default_factory=list)
+    table: Table | None = None
+
+
+class Plan(Strict):
+    """One plan: metadata, the blocks the templates arrange, and attachments."""
+
+    schema_version: Literal[1] = Field(description="计划格式版本，目前为 1")
+    template: str = Field(description="模板名（templates/ 下的文件名，不含 .j2），如 implementation_plan")
+    meta: Meta
+    context: dict[str, Union[str, list[str]]] = Field(default_factory=dict, description="年度专名，供模板引用")
+    preamble: Preamble | None = None
+    guiding_ideology: Ideology | None = None
+    principles: list[Principle] = Field(default_factory=list)
+    goals: Goals | None = None
+    scope: str | None = None
+    targets: Targets | None = None
+    phases: list[Phase] = Field(default_factory=list)
+    meetings: list[Meeting] = Field(default_factory=list)
+    calendar: list[CalendarEntry] = Field(default_factory=list, description="日程数据，不渲染")
+    leading_group: LeadingGroup | None = None
+    sections: list[Section] = Field(default_factory=list)
+    sections_lead: str | None = Field(None, description="重点工作前的引导语（模板字段）")
+    responsibilities: list[Task] = Field(default_factory=list)
+    rectifications: list[Rectification] = Field(default_factory=list)
+    requirements: list[Requirement] = Field(default_factory=list)
+    closing: str | None = None
+    notice_text: str | None = Field(None, description="印发通知的正文；默认“现将《……》印发给你们，请……”")
+    attachments: list[Attachment] = Field(default_factory=list)
+
+    _file: str | None = PrivateAttr(None)
+    _lines: LineMap | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _checks(self) -> "Plan":
+        for i, ph in enumerate(self.phases):
+            for j, item in enumerate(ph.items):
+                if item.when and not item.when.within(ph.when):
+                    warnings.warn(GendocWarning(
+                        f"phases[{i}].items[{j}].when：{item.when} 不在阶段“{ph.name}”（{ph.when}）之内"))
+            for j, mt in enumerate(ph.meetings):
+                if mt.when and not mt.when.within(ph.when):
+                    warnings.warn(GendocWarning(
+                        f"phases[{i}].meetings[{j}].when：{mt.when} 不在阶段“{ph.name}”（{ph.when}）之内"))
+        for a, b in zip(self.phases, self.phases[1:]):
+            if b.when.first < a.when.first:
+                warnings.warn(GendocWarning(f"阶段“{b.name}”开始早于前一阶段“{a.name}”"))
+        return self
+
+
+def _section_depth_errors(data: Any, path: tuple) -> list[tuple[tuple, str]]:
+    """Sections nested deeper than four levels, found before pydantic recurses."""
+    out = []
+
+    def walk(secs, p, depth):
+        if not isinstance(secs, list):
+            return
+        for i, s in enumerate(secs):
+            if not isinstance(s, dict):
+                continue
+            if depth > MAX_SECTION_DEPTH:
+                out.append((p + (i,), f"标题层次超过四层（一、（一）1.（1））：这一节是第 {depth} 层"))
+                continue
+            walk(s.get("sections"), p + (i, "sections"), depth + 1)
+
+    if isinstance(data, dict):
+        walk(data.get("sections"), ("sections",), 1)
+        for i, ph in enumerate(data.get("phases") or []):
+            if isinstance(ph, dict):
+                walk(ph.get("sections"), ("phases", i, "sections"), 2)
+        for i, at in enumerate(data.get("attachments") or []):
+            if isinstance(at, dict):
+                walk(at.get("sections"), ("attachments", i, "sections"), 1)
+    return out
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不认识的字段（拼写错误？）",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表（每项以“- ”开头）",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+    "model_attributes_type": "应为映射（键: 值）",
+    "string_too_short": "不能为空",
+    "too_short": "不能为空",
+    "literal_error": "取值不对",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "float_type": "应为数字",
+}
+
+
+def _message(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind in ("value_error", "assertion_error"):
+        msg = str(err.get("ctx", {}).get("error", err.get("msg", "")))
+        return msg.removeprefix("Value error, ")
+    base = _PYDANTIC_MESSAGES.get(kind, err.get("msg", "取值不对"))
+    if kind == "literal_error":
+        return f"{base}：可用 {err.get('ctx', {}).get('expected', '')}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{base}（{err.get('msg')}）"
+    if kind in ("string_type", "int_type", "list_type", "dict_type", "model_type", "bool_type",
+                "float_type", "int_parsing", "bool_parsing"):
+        return f"{base}，而这里是 {err.get('input')!r}"[:200]
+    return base
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union/validator tags from a location."""
+    out = []
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")
+                                      or part in ("str", "list[str]", "int", "float")):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def validate(data: Any, lines: LineMap, file: str) -> Plan:
+    """Validate loaded YAML data; every problem is reported with its line and field."""
+    if not isinstance(data, dict):
+        raise GendocError("计划文件的顶层应为映射（schema_version:、meta: …）", file=file, line=1)
+    problems: list[GendocError] = []
+    for path, msg in _section_depth_errors(data, ()):
+        problems.append(GendocError(msg, file=file, line=lines.line_of(path), field=dotted(path)))
+    if problems:
+        raise GendocError(problems[0].message, file=file, line=problems[0].line,
+                          field=problems[0].field, problems=problems)
+    try:
+        plan = Plan.model_validate(data)
+        plan._file, plan._lines = file, lines
+        return plan
+    except ValidationError as exc:
+        seen = set()
+        for err in exc.errors(include_url=False):
+            loc = _clean_loc(err["loc"])
+            key = (loc, err["type"])
+            if key in seen:
+                continue
+            seen.add(key)
+            problems.append(GendocError(_message(err), file=file, line=lines.line_of(loc),
+                                        field=dotted(loc) or None))
+        problems.sort(key=lambda p: (p.line or 0))
+        first = problems[0]
+        raise GendocError(first.message, file=file, line=first.line, field=first.field,
+                          problems=problems) from None
+
+
+def load_plan(path) -> Plan:
+    data, lines, name = load_file(path)
+    return validate(data, lines, name)
+
+
+def json_schema() -> dict:
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "gendoc plan (schema_version 1)"
+    return schema

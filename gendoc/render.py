@@ -1,0 +1,343 @@
+"""The pipeline: plan YAML -> validated plan -> Jinja2 template -> document model -> .docx.
+
+One configured Jinja2 environment (style.md): a sandbox (user templates are untrusted),
+``StrictUndefined`` (a misspelt field is an error, not an empty string), every printed value
+escaped into inert markup (``finalize``), and the project's filters registered in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .dates import When, cn_number, format_full_date
+from .errors import GendocError
+from .model import Banji, Document, Head, Signature, escape_markup, parse_markup
+from .plan import Plan, load_plan
+from .loader import LineMap, dotted
+from .typeset import Layout, Typesetter, break_title
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_SECONDS = 60      # a whole document template
+FIELD_SECONDS = 2          # a template-typed plan field (lead-ins)
+MAX_FIELD_OUTPUT = 2000
+
+
+# ---------------------------------------------------------------- time limits
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str):
+    """Stop runaway template loops (main thread: SIGALRM; elsewhere: no limit is possible)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise GendocError(f"{what}运行超过 {seconds:g} 秒，已停止（模板里是否有死循环或过大的循环？）")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# ---------------------------------------------------------------- filters
+
+def _join(values: Iterable, sep: str = "、") -> str:
+    return sep.join(str(v) for v in values if v)
+
+
+def _period(text) -> str:
+    """End a sentence with 。 unless it already ends with punctuation."""
+    text = str(text or "").rstrip()
+    if not text:
+        return ""
+    return text if text[-1] in "。！？；：…”）" else text + "。"
+
+
+def _strip_period(text) -> str:
+    return str(text or "").rstrip().rstrip("。；，、")
+
+
+def _ordinal(n: int, word: str = "是") -> str:
+    """1 -> 一是, 2 -> 二是 (inline points)."""
+    return f"{cn_number(int(n))}{word}"
+
+
+class _Filters:
+    """Filters that need the plan (its year)."""
+
+    def __init__(self, plan: Plan):
+        self.year = plan.meta.year
+
+    def when(self, value, numerals: str = "arabic") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            value = value.replace("\\", "")
+        return When.parse(value).format(self.year, numerals)
+
+
+def _finalize(value):
+    return "" if value is None else value
+
+
+class View:
+    """A read-only view of plan data for templates: every string it hands out is escaped
+    markup (see :func:`gendoc.model.escape_markup`), so no plan value can create headings,
+    items or attachments, whatever filters a template applies to it."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return wrap(getattr(self._obj, name))
+
+    def __bool__(self):
+        return bool(self._obj)
+
+    def __str__(self):
+        return escape_markup(str(self._obj))
+
+    def __eq__(self, other):
+        return self._obj == (other._obj if isinstance(other, View) else other)
+
+    __hash__ = None
+
+
+def wrap(value):
+    from pydantic import BaseModel
+    if isinstance(value, str):
+        return escape_markup(value)
+    if isinstance(value, BaseModel):
+        return View(value)
+    if isinstance(value, (list, tuple)):
+        return [wrap(v) for v in value]
+    if isinstance(value, dict):
+        return {escape_markup(str(k)): wrap(v) for k, v in value.items()}
+    return value
+
+
+@lru_cache(maxsize=8)
+def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
+    dirs = [*extra_dirs, str(BUILTIN_TEMPLATES)]
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(dirs, encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(h=lambda level: "#" * int(level), SEP="|", plus=lambda n=1: "+" * int(n))
+    env.filters.update(cn=cn_number, join=_join, period=_period, strip_period=_strip_period,
+                       ordinal=_ordinal, full_date=format_full_date)
+    return env
+
+
+def available_templates(extra_dirs: tuple[str, ...] = ()) -> list[str]:
+    names = set()
+    for d in (*extra_dirs, str(BUILTIN_TEMPLATES)):
+        p = Path(d)
+        if p.is_dir():
+            names.update(f.stem for f in p.glob("*.j2") if not f.name.startswith("_"))
+    return sorted(names)
+
+
+def render_field(source: str, plan: Plan, field: str) -> str:
+    """A plan field the schema declares a template (lead-ins): sandboxed, small, bounded."""
+    env = _field_env()
+    try:
+        with time_limit(FIELD_SECONDS, f"字段 {field} 的模板"):
+            out = env.from_string(source).render(year=plan.meta.year, ctx=plan.context,
+                                                 issuer=plan.meta.issuer.model_dump())
+    except GendocError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise GendocError(f"模板语法错误：{exc.message}", field=field) from None
+    except jinja2.UndefinedError as exc:
+        raise GendocError(f"模板引用了不存在的名字：{exc.message}（可用 year、ctx.…、issuer.…）",
+                          field=field) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise GendocError(f"模板做了不允许的操作：{exc}", field=field) from None
+    except Exception as exc:  # noqa: BLE001 - anything a user template can raise
+        raise GendocError(f"模板出错：{type(exc).__name__}: {exc}", field=field) from None
+    if len(out) > MAX_FIELD_OUTPUT:
+        raise GendocError(f"模板字段展开后超过 {MAX_FIELD_OUTPUT} 字", field=field)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _field_env() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals.clear()  # no range(), no lipsum, no cycler: a lead-in needs none of them
+    return env
+
+
+# ---------------------------------------------------------------- plan -> document
+
+def document_head(plan: Plan) -> Head | None:
+    m = plan.meta
+    red = m.red_head if m.red_head is not None else bool(m.doc_number or m.issuer.mark)
+    if not (red or m.copy_number or m.secrecy or m.urgency):
+        return None
+    return Head(
+        mark=(m.issuer.mark or f"{m.issuer.name}文件") if red else None,
+        doc_number=str(m.doc_number) if m.doc_number else None,
+        signers=list(m.signers), copy_number=m.copy_number,
+        secrecy=str(m.secrecy) if m.secrecy else None, urgency=m.urgency)
+
+
+def template_context(plan: Plan) -> dict:
+    f = _Filters(plan)
+    leads = {}
+    for name, value in (("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead),
+                        ("targets", plan.targets and plan.targets.lead),
+                        ("sections", plan.sections_lead)):
+        if value:
+            leads[name] = escape_markup(
+                render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead"))
+    view = View(plan)
+    return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.year,
+                ctx=wrap(plan.context), leads=leads, when=f.when,
+                docno=lambda d: str(d._obj if isinstance(d, View) else d) if d else "")
+
+
+def render_markup(plan: Plan, template_dirs: tuple[str, ...] = ()) -> str:
+    env = environment(tuple(template_dirs))
+    name = plan.template
+    file = getattr(plan, "_file", None)
+    line = plan_line(plan, ("template",))
+    try:
+        tpl = env.get_template(f"{name}.j2")
+    except jinja2.TemplateNotFound:
+        raise GendocError(f"没有名为“{name}”的模板；可用：{'、'.join(available_templates(template_dirs))}",
+                          file=file, line=line, field="template") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
+                          line=exc.lineno) from None
+    ctx = template_context(plan)
+    try:
+        with time_limit(TEMPLATE_SECONDS, f"模板 {name}"):
+            return tpl.render(**ctx)
+    except GendocError:
+        raise
+    except jinja2.UndefinedError as exc:
+        raise GendocError(f"模板引用了不存在的字段：{exc.message}", file=tpl.filename) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
+                          line=exc.lineno) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise GendocError(f"模板做了不允许的操作：{exc}", file=tpl.filename) from None
+    except RecursionError:
+        raise GendocError("模板递归过深", file=tpl.filename) from None
+    except Exception as exc:  # noqa: BLE001 - a user template may raise anything
+        raise GendocError(f"模板出错：{type(exc).__name__}: {exc}", file=tpl.filename) from None
+
+
+def plan_line(plan: Plan, path: tuple) -> int | None:
+    lines: LineMap | None = getattr(plan, "_lines", None)
+    return lines.line_of(path) if lines else None
+
+
+def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
+    markup = render_markup(plan, template_dirs)
+    body, attachments = parse_markup(markup, source=f"{plan.template}.j2")
+    m = plan.meta
+    notes = list(m.notes)
+    if m.contact:
+        notes.append(f"联系人：{m.contact.name}" + (f"，电话：{m.contact.phone}" if m.contact.phone else ""))
+    return Document(
+        title_lines=list(m.title_lines) if m.title_lines else break_title(m.title),
+        head=document_head(plan),
+        recipients="、".join(m.recipients) or None,
+        body=body,
+        attachments=attachments,
+        signature=Signature(name=m.signature or m.issuer.name,
+                            date=format_full_date(m.date) if m.date else None, seal=m.seal),
+        notes=notes,
+        banji=Banji(cc=list(m.cc), printer=m.printing.by if m.printing else None,
+                    print_date=format_full_date(m.printing.date) if m.printing else None),
+    )
+
+
+# ---------------------------------------------------------------- output files
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: never a half-written file,
+    never a damaged previous version."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def output_path(plan_path: Path, plan: Plan, out: Path | None, suffix: str = ".docx") -> Path:
+    """-o FILE, -o DIR/ (named from the plan), or beside the plan."""
+    if out is None:
+        target = plan_path.with_suffix(suffix)
+    elif out.is_dir() or str(out).endswith(("/", os.sep)):
+        if not out.is_dir():
+            raise GendocError("输出文件夹不存在", file=str(out))
+        target = out / (plan_path.stem + suffix)
+    else:
+        target = out
+        if target.suffix.lower() != suffix:
+            raise GendocError(f"输出文件名应以 {suffix} 结尾", file=str(out))
+    if not target.parent.is_dir():
+        raise GendocError("输出文件所在的文件夹不存在", file=str(target))
+    with contextlib.suppress(OSError):
+        if target.resolve() == plan_path.resolve():
+            raise GendocError("输出文件不能是输入的计划文件本身", file=str(target))
+    if target.is_dir():
+        raise GendocError("输出路径是一个文件夹", file=str(target))
+    if not os.access(target.parent, os.W_OK):
+        raise GendocError("没有权限写入输出文件夹", file=str(target.parent))
+    return target
+
+
+@dataclass
+class Result:
+    docx: Path
+    layout: Layout
+    pdf: Path | None = None
+
+
+def render_file(plan_path: Path, out: Path | None = None, *, template_dirs: tuple[str, ...] = (),
+                pdf: bool = False) -> Result:
+    plan_path = Path(plan_path)
+    plan = load_plan(plan_path)
+    target = output_path(plan_path, plan, out)
+    data, layout = Typesetter().render(build_document(plan, template_dirs))
+    write_atomic(target, data)
+    result = Result(target, layout)
+    if pdf:
+        from .pdf import docx_to_pdf
+        result.pdf = docx_to_pdf(target, target.parent)
+    return result

@@ -1,0 +1,774 @@
+"""The typesetter: document model -> .docx bytes, laid out by GB/T 9704-2012.
+
+This is the one module that knows OOXML and every layout number. Each figure is written
+once, in the standard's own unit, in :class:`GB` (sources: shared/docs/gbt9704.md and the
+measured 22 x 28 recipe of shared/docs/rendering.md §3); everything else refers to it by name.
+
+Speed (rendering.md §4): the static parts of the package (styles, settings, fonts table,
+footers, relationships) are built once per process from a lean base and cached as bytes;
+per document only ``word/document.xml`` and ``docProps/core.xml`` are written. Text goes
+through :func:`xml_text`, the single place that escapes it and drops what XML 1.0 forbids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+import io
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+from xml.sax.saxutils import escape, quoteattr
+
+from docx.shared import Mm, Pt, Twips
+
+from .dates import cn_number
+from .errors import GendocWarning
+from .model import (Attachment, Banji, Block, Document, Heading, Item, PageBreak, Para,
+                    Signature, Table)
+
+
+def tw(length) -> int:
+    """python-docx Length -> twips (the unit of most OOXML attributes)."""
+    return int(round(length.twips)) if hasattr(length, "twips") else int(length)
+
+
+class GB:
+    """GB/T 9704-2012 in its own units. python-docx Length types keep the units honest."""
+
+    # 5.1, 5.2.1 — A4, 天头 37 mm, 订口 28 mm, 版心 156 x 225 mm
+    PAGE_W, PAGE_H = Mm(210), Mm(297)
+    MARGIN_TOP, MARGIN_LEFT = Mm(37), Mm(28)
+    MARGIN_RIGHT = Mm(26)                        # 210 - 28 - 156
+    MARGIN_BOTTOM = Mm(35)                       # 297 - 37 - 225
+    FOOTER_DIST = Mm(25.5)                       # puts the "— 1 —" dash 7 mm below the 版心
+    HEADER_DIST = Mm(15)
+    # 5.2.3 — 22 lines x 28 characters (rendering.md §3: exact 28.95 pt, run spacing -0.25 pt)
+    LINE = Twips(579)                            # 28.95 pt, exact
+    CHAR_SPACING = Pt(-0.25)                     # 28 x 15.75 pt = 441 pt <= 442.2 pt
+    LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+    # 7.x and §2.1 — sizes (字号): 二号 22 pt, 三号 16 pt, 四号 14 pt
+    SIZE_BODY, SIZE_TITLE, SIZE_SMALL = Pt(16), Pt(22), Pt(14)
+    SIZE_TABLE = Pt(14)
+    TABLE_LINE = Pt(20)
+    CHAR = Pt(16)                                # 一字 at 三号: indents in "characters"
+    CHAR_SMALL = Pt(14)                          # 一字 at 四号 (版记, page numbers)
+    # fonts (standard names; fallbacks are gendoc.fonts' business)
+    FONT_BODY, FONT_LATIN = "仿宋_GB2312", "Times New Roman"
+    FONT_H1, FONT_H2 = "黑体", "楷体_GB2312"
+    FONT_TITLE, FONT_MARK = "方正小标宋简体", "方正小标宋简体"
+    FONT_PAGE_NO = "宋体"
+    RED = "FF0000"
+    # 7.2.4 — 发文机关标志: top edge 35 mm below the 版心 top; size steps down with length
+    MARK_TOP = Mm(35)
+    MARK_SIZES = ((6, Pt(42)), (10, Pt(36)), (13, Pt(30)), (99, Pt(26)))
+    MARK_LINE_EXTRA = Pt(6)                      # exact line = size + this
+    # 7.2.5 — red separator 4 mm below the 发文字号 (border space calibrated by rendering)
+    SEPARATOR_WIDTH = 12                         # eighths of a point: 1.5 pt
+    SEPARATOR_SPACE = 5                          # points between glyph line box and rule
+    # 7.4 — 版记 rules: first/last thick 0.35 mm, inner thin 0.25 mm (eighths of a pt)
+    BANJI_THICK, BANJI_THIN = 8, 6
+    TABLE_RULE = 4
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+_XML_BAD = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str, where: list | None = None) -> str:
+    """Escape text for an XML text node; drop characters XML 1.0 forbids (with a warning)."""
+    if _XML_BAD.search(text):
+        bad = sorted({f"U+{ord(c):04X}" for c in _XML_BAD.findall(text)})
+        warnings.warn(GendocWarning(f"已删除 XML 不允许的字符 {', '.join(bad[:5])}："
+                                    f"“{_XML_BAD.sub('', text)[:20]}…”"), stacklevel=3)
+        text = _XML_BAD.sub("", text)
+    return escape(text)
+
+
+# ------------------------------------------------------------------ run and paragraph XML
+
+def _rfonts(east: str, latin: str | None = None) -> str:
+    latin = latin or GB.FONT_LATIN
+    return (f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east}" '
+            f'w:cs="{latin}" w:hint="eastAsia"/>')
+
+
+def _rpr(east: str, size=None, latin: str | None = None, color: str | None = None,
+         spacing=None, snap_off: bool = False) -> str:
+    parts = [_rfonts(east, latin)]
+    if color:
+        parts.append(f'<w:color w:val="{color}"/>')
+    if spacing is not None:
+        parts.append(f'<w:spacing w:val="{tw(spacing)}"/>')
+    if size is not None:
+        hp = int(round(size.pt * 2))
+        parts.append(f'<w:sz w:val="{hp}"/><w:szCs w:val="{hp}"/>')
+    if snap_off:
+        parts.append('<w:snapToGrid w:val="0"/>')
+    return "<w:rPr>" + "".join(_order_rpr(parts)) + "</w:rPr>"
+
+
+def _order_rpr(parts: list[str]) -> list[str]:
+    # CT_RPr order: rFonts, ..., color, spacing, ..., sz, szCs, ..., snapToGrid? (snapToGrid
+    # comes before sz per the schema: rFonts b i caps ... snapToGrid vanish webHidden color
+    # spacing w kern position sz szCs ...)
+    order = ["rFonts", "snapToGrid", "color", "spacing", "sz"]
+    return sorted(parts, key=lambda p: next((i for i, k in enumerate(order)
+                                             if p.startswith(f"<w:{k}")), 99))
+
+
+_LATIN = re.compile(r"[\u0020-\u024f]+")
+
+
+def _run(text: str, east: str = GB.FONT_BODY, latin: str | None = None, **rpr) -> str:
+    """Runs for one piece of text, every one with explicit fonts (w:eastAsia included).
+
+    Latin letters and digits get the Latin font; everything else (hanzi, full-width
+    punctuation, “”——…) gets the Chinese font in *every* slot, because renderers pick
+    the slot for quotes and dashes by their own rules (LibreOffice treats “” as Latin)."""
+    latin = latin or GB.FONT_LATIN
+    if latin == east:
+        return _one_run(text, _rpr(east, latin=latin, **rpr))
+    out, pos = [], 0
+    for m in _LATIN.finditer(text):
+        if m.start() > pos:
+            out.append(_one_run(text[pos:m.start()], _rpr(east, latin=east, **rpr)))
+        out.append(_one_run(m.group(), _rpr(east, latin=latin, **rpr)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(_one_run(text[pos:], _rpr(east, latin=east, **rpr)))
+    return "".join(out)
+
+
+def _one_run(text: str, rpr: str) -> str:
+    return f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(text)}</w:t></w:r>'
+
+
+def _runs_with_breaks(lines: list[str], east: str, **rpr) -> str:
+    return "<w:r><w:br/></w:r>".join(_run(t, east, **rpr) for t in lines)
+
+
+def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = False,
+         page_break: bool = False, spacing: str = "", border: str = "", tabs: str = "",
+         sect: str = "") -> str:
+    # CT_PPr order: pStyle keepNext keepLines pageBreakBefore ... pBdr shd tabs ...
+    # spacing ind ... jc ... sectPr? (sectPr is last in pPr)
+    p = [f'<w:pStyle w:val="{style}"/>']
+    if keep_next:
+        p.append("<w:keepNext/>")
+    if page_break:
+        p.append("<w:pageBreakBefore/>")
+    if border:
+        p.append(border)
+    if tabs:
+        p.append(tabs)
+    if spacing:
+        p.append(spacing)
+    if ind:
+        p.append(ind)
+    if jc:
+        p.append(f'<w:jc w:val="{jc}"/>')
+    if sect:
+        p.append(sect)
+    return "<w:pPr>" + "".join(p) + "</w:pPr>"
+
+
+def _para(style: str, body: str = "", **kw) -> str:
+    return f"<w:p>{_ppr(style, **kw)}{body}</w:p>"
+
+
+def _blank() -> str:
+    return _para("GwFlush")
+
+
+# ------------------------------------------------------------------ widths and lines
+
+def text_width(text: str) -> float:
+    """Width in characters of 三号 text: CJK and full-width = 1, Latin and digits = 0.5."""
+    w = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in ("W", "F", "A") or ord(ch) > 0x2E80:
+            w += 1
+        else:
+            w += 0.5
+    return w
+
+
+def lines_needed(text: str, indent_chars: float = 0, per_line: int = GB.CHARS_PER_LINE) -> int:
+    return max(1, math.ceil((indent_chars + text_width(text)) / per_line - 1e-9))
+
+
+# ------------------------------------------------------------------ title lines
+
+_GOOD_AFTER = "的于和与及、，关"
+_OPEN, _CLOSE = "《“（(〈「", "》”）)〉」"
+
+
+def break_title(title: str, per_line: int = 20) -> list[str]:
+    """Break a long title into balanced lines (a trapezoid or diamond, never an hourglass),
+    preferring breaks after 关于/的/和, never inside 《》 or “” or a number."""
+    if text_width(title) <= per_line:
+        return [title]
+    n = -(-int(text_width(title) + 0.999) // per_line)
+    depth, allowed = 0, []
+    for i, ch in enumerate(title):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        nxt = title[i + 1] if i + 1 < len(title) else ""
+        if depth == 0 and nxt and not (ch.isdigit() and nxt.isdigit()) and nxt not in _CLOSE + "。，、：；":
+            allowed.append(i + 1)
+    best, best_score = None, None
+
+    def score(cuts):
+        parts = [title[a:b] for a, b in zip((0, *cuts), (*cuts, len(title)))]
+        widths = [text_width(p) for p in parts]
+        if max(widths) > per_line:
+            return None
+        s = max(widths) - min(widths)
+        for c in cuts:
+            if title[c - 1] not in _GOOD_AFTER and not title[c:].startswith(("关于", "实施方案", "工作方案", "的通知")):
+                s += 3
+        if len(widths) == 3 and widths[1] < widths[0] and widths[1] < widths[2]:
+            s += 10  # hourglass
+        return s
+
+    for cuts in itertools.combinations(allowed, n - 1):
+        sc = score(cuts)
+        if sc is not None and (best_score is None or sc < best_score):
+            best, best_score = cuts, sc
+    if best is None:
+        return [title]
+    return [title[a:b] for a, b in zip((0, *best), (*best, len(title)))]
+
+
+# ------------------------------------------------------------------ numbering
+
+def number_label(level: int, n: int) -> str:
+    """一、 （一） 1. （1） — GB/T 9704 7.3.3."""
+    if level == 1:
+        return f"{cn_number(n)}、"
+    if level == 2:
+        return f"（{cn_number(n)}）"
+    if level == 3:
+        return f"{n}."
+    return f"（{n}）"
+
+
+class Counter:
+    """Heading/item numbers by level; a number at level k restarts every level below it."""
+
+    def __init__(self):
+        self.n = [0, 0, 0, 0, 0]
+
+    def next(self, level: int) -> int:
+        self.n[level] += 1
+        for k in range(level + 1, 5):
+            self.n[k] = 0
+        return self.n[level]
+
+
+_END_PUNCT = "。；，：、.;,:"
+
+
+def _standalone(text: str) -> str:
+    return text.rstrip("。；，、.;,")
+
+
+def _run_in_head(text: str) -> str:
+    text = text.rstrip("；，、;,")
+    return text if text and text[-1] in "。：？！:?!" else text + "。"
+
+
+# ------------------------------------------------------------------ the typesetter
+
+@dataclass
+class Layout:
+    """What the typesetter estimated: pages and where the 版记 went."""
+
+    pages: int
+    last_line: int
+    banji_page: int | None
+    banji_mode: str
+
+
+class _Flow:
+    """Keeps the estimated position (page, line) while paragraphs are emitted."""
+
+    def __init__(self):
+        self.page, self.line = 1, 0.0
+
+    def add(self, lines: float) -> None:
+        self.line += lines
+        while self.line > GB.LINES_PER_PAGE + 1e-6:
+            self.line -= GB.LINES_PER_PAGE
+            self.page += 1
+
+    def new_page(self) -> None:
+        if self.line > 0:
+            self.page += 1
+        self.line = 0.0
+
+
+class Typesetter:
+    def __init__(self):
+        self.parts = static_parts()
+
+    # ---- public
+    def render(self, doc: Document) -> tuple[bytes, Layout]:
+        body, layout = self.body_xml(doc)
+        xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>{body}</w:body></w:document>')
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+            for name, data in self.parts:
+                z.writestr(name, data)
+            z.writestr("word/document.xml", xml.encode("utf-8"))
+            z.writestr("docProps/core.xml", _core_xml("".join(doc.title_lines)))
+        return buf.getvalue(), layout
+
+    # ---- body
+    def body_xml(self, doc: Document) -> tuple[str, Layout]:
+        out: list[str] = []
+        flow = _Flow()
+        if doc.head:
+            self._head(doc.head, out, flow)
+        # 标题: two blank lines below the red line (7.3.1)
+        out.append(_para("GwTitle", _runs_with_breaks(doc.title_lines, GB.FONT_TITLE, latin=GB.FONT_TITLE,
+                                                      size=GB.SIZE_TITLE, spacing=Pt(0), snap_off=True)))
+        flow.add(len(doc.title_lines))
+        if doc.recipients:
+            out.append(_blank())
+            out.append(_para("GwFlush", _run(doc.recipients + "：")))
+            flow.add(1 + lines_needed(doc.recipients + "："))
+        self._blocks(doc.body, out, flow)
+        names = [a.title for a in doc.attachments]
+        if names and doc.attachment_note:
+            self._attachment_note(names, out, flow)
+        if doc.signature and (doc.signature.name or doc.signature.date):
+            self._signature(doc.signature, out, flow)
+        for note in doc.notes:
+            text = note if note.startswith("（") else f"（{note}）"
+            out.append(_para("GwBody", _run(text)))
+            flow.add(lines_needed(text, 2))
+        for i, att in enumerate(doc.attachments, 1):
+            label = "附件" if len(doc.attachments) == 1 else f"附件{i}"
+            flow.new_page()
+            out.append(_para("GwFlush", _run(label, GB.FONT_H1), page_break=True))
+            out.append(_blank())
+            out.append(_para("GwTitle", _runs_with_breaks(break_title(att.title), GB.FONT_TITLE,
+                                                          latin=GB.FONT_TITLE, size=GB.SIZE_TITLE,
+                                                          spacing=Pt(0), snap_off=True)))
+            out.append(_blank())
+            flow.add(4)
+            self._blocks(att.blocks, out, flow)
+        layout = self._banji(doc.banji, out, flow)
+        out.append(self._sect_xml(final=True, numbered=layout.banji_mode != "blank-before"))
+        return "".join(out), layout
+
+    def _head(self, head, out: list[str], flow: _Flow) -> None:
+        above = 0
+        if head.copy_number:
+            out.append(_para("GwFlush", _run(head.copy_number)))
+            above += 1
+        if head.secrecy:
+            out.append(_para("GwFlush", _run(head.secrecy, GB.FONT_H1)))
+            above += 1
+        if head.urgency:
+            out.append(_para("GwFlush", _run(head.urgency, GB.FONT_H1)))
+            above += 1
+        if head.mark:
+            size = mark_size(head.mark)
+            line = tw(size) + tw(GB.MARK_LINE_EXTRA)
+            before = max(0, tw(GB.MARK_TOP) - above * tw(GB.LINE))
+            spacing = f'<w:spacing w:before="{before}" w:after="0" w:line="{line}" w:lineRule="exact"/>'
+            out.append(_para("GwMark", _run(head.mark, GB.FONT_MARK, latin=GB.FONT_MARK, size=size,
+                                                  color=GB.RED, spacing=Pt(0), snap_off=True),
+                             spacing=spacing))
+            out.append(_blank())
+            out.append(_blank())
+            flow.add((before + line) / tw(GB.LINE) + 2)
+        border = (f'<w:pBdr><w:bottom w:val="single" w:sz="{GB.SEPARATOR_WIDTH}" '
+                  f'w:space="{GB.SEPARATOR_SPACE}" w:color="{GB.RED}"/></w:pBdr>')
+        number = head.doc_number or ""
+        if head.signers:
+            # 上行文: 字号 left +1 char, 签发人 right -1 char on the same line (7.2.5, 7.2.6)
+            width = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+            char = tw(GB.CHAR)
+            tabs = f'<w:tabs><w:tab w:val="right" w:pos="{width - char}"/></w:tabs>'
+            runs = _run(number) + "<w:r><w:tab/></w:r>" + _run("签发人：") + _run(
+                "　".join(head.signers), GB.FONT_H2)
+            out.append(_para("GwFlush", runs, border=border, tabs=tabs,
+                             ind=f'<w:ind w:left="{char}" w:right="0"/>'))
+        else:
+            out.append(_para("GwDocNo", _run(number), border=border))
+        out.append(_blank())
+        out.append(_blank())
+        flow.add(3 + 0.5)
+
+    def _blocks(self, blocks: list[Block], out: list[str], flow: _Flow) -> None:
+        counter = Counter()
+        for b in blocks:
+            if isinstance(b, Heading):
+                label = number_label(b.level, counter.next(b.level))
+                style = f"GwH{b.level}"
+                if b.run_in is not None:
+                    head = _run_in_head(b.text)
+                    body = _run(label + head, _heading_font(b.level)) + _run(b.run_in)
+                    out.append(_para(style, body))
+                    flow.add(lines_needed(label + head + b.run_in, 2))
+                else:
+                    text = label + _standalone(b.text)
+                    out.append(_para(style, _run(text, _heading_font(b.level)), keep_next=True))
+                    flow.add(lines_needed(text, 2))
+            elif isinstance(b, Item):
+                label = number_label(b.level, counter.next(b.level))
+                if b.title:
+                    head = _run_in_head(b.title)
+                    text = label + head + b.text
+                    out.append(_para("GwBody", _run(label + head) + _run(b.text)))
+                else:
+                    text = label + b.text
+                    out.append(_para("GwBody", _run(text)))
+                flow.add(lines_needed(text, 2))
+            elif isinstance(b, Para):
+                if b.align == "center":
+                    out.append(_para("GwFlush", _run(b.text), jc="center"))
+                    flow.add(lines_needed(b.text))
+                else:
+                    out.append(_para("GwBody" if b.indent else "GwFlush", _run(b.text)))
+                    flow.add(lines_needed(b.text, 2 if b.indent else 0))
+            elif isinstance(b, Table):
+                out.append(self._table(b))
+                flow.add(self._table_lines(b))
+                out.append(_blank())
+                flow.add(1)
+            elif isinstance(b, PageBreak):
+                out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+                flow.new_page()
+
+    # ---- tables (任务分工表 etc.)
+    def _col_widths(self, t: Table) -> list[int]:
+        total = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+        weights = []
+        for c in range(len(t.header)):
+            longest = max([text_width(t.header[c])] + [text_width(r[c]) for r in t.rows])
+            weights.append(min(max(longest, 2.5), 16) + 1)
+        s = sum(weights)
+        widths = [int(total * w / s) for w in weights]
+        widths[-1] += total - sum(widths)
+        return widths
+
+    def _table_lines(self, t: Table) -> float:
+        widths = self._col_widths(t)
+        per_char = tw(GB.SIZE_TABLE)
+        total = 0.0
+        for row in [t.header] + t.rows:
+            n = max(math.ceil(max(text_width(c), 1) * per_char / max(w - 200, per_char)) for c, w in zip(row, widths))
+            total += n * tw(GB.TABLE_LINE) / tw(GB.LINE) + 0.1
+        return total
+
+    def _table(self, t: Table) -> str:
+        widths = self._col_widths(t)
+        total = sum(widths)
+        rule = GB.TABLE_RULE
+        borders = "".join(f'<w:{side} w:val="single" w:sz="{rule}" w:space="0" w:color="000000"/>'
+                          for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+        rows = []
+        for r, row in enumerate([t.header] + t.rows):
+            cells = []
+            for text, w in zip(row, widths):
+                font = GB.FONT_H1 if r == 0 else GB.FONT_BODY
+                jc = "center" if r == 0 or text_width(text) <= 4 else "both"
+                cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                             f'{_para("GwTable", _run(text, font, size=GB.SIZE_TABLE, spacing=Pt(0)), jc=jc)}</w:tc>')
+            trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if r == 0 else "<w:trPr><w:cantSplit/></w:trPr>"
+            rows.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
+        return (f'<w:tbl><w:tblPr><w:tblW w:w="{total}" w:type="dxa"/><w:jc w:val="center"/>'
+                f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+                f'<w:tblCellMar><w:left w:w="80" w:type="dxa"/><w:right w:w="80" w:type="dxa"/></w:tblCellMar>'
+                f'<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
+
+    # ---- 附件说明 (7.3.6)
+    def _attachment_note(self, names: list[str], out: list[str], flow: _Flow) -> None:
+        char = tw(GB.CHAR)
+        out.append(_blank())
+        flow.add(1)
+        if len(names) == 1:
+            left = 5 * char  # 2 chars indent + "附件："
+            out.append(_para("GwFlush", _run("附件：" + _standalone(names[0])),
+                             ind=f'<w:ind w:left="{left}" w:hanging="{3 * char}"/>'))
+            flow.add(lines_needed(names[0], 5))
+            return
+        digits = len(str(len(names)))
+        name_at = 5 * char + int((digits * 0.5 + 0.5 + 0.5) * char)
+        tabs = f'<w:tabs><w:tab w:val="left" w:pos="{name_at}"/></w:tabs>'
+        for i, name in enumerate(names, 1):
+            prefix = "附件：" if i == 1 else ""
+            start = 2 * char if i == 1 else 5 * char
+            body = _run(f"{prefix}{i}.") + "<w:r><w:tab/></w:r>" + _run(_standalone(name))
+            out.append(_para("GwFlush", body, tabs=tabs,
+                             ind=f'<w:ind w:left="{name_at}" w:hanging="{name_at - start}"/>'))
+            flow.add(lines_needed(name, name_at / char))
+
+    # ---- 署名 and 成文日期 (7.3.5)
+    def _signature(self, sig: Signature, out: list[str], flow: _Flow) -> None:
+        char = tw(GB.CHAR)
+        name_w = text_width(sig.name or "")
+        date_w = text_width(sig.date or "")
+        if sig.seal:
+            date_right = 4.0
+            name_right = max(0.0, 4 + (date_w - name_w) / 2)
+            blanks = 2
+        else:
+            name_right = 2.0
+            date_right = name_right + name_w - 2 - date_w
+            if date_right < 2:
+                date_right = 2.0
+                name_right = date_w + 4 - name_w
+            blanks = 1
+        for _ in range(blanks):
+            out.append(_para("GwFlush", keep_next=True))
+        if sig.name:
+            out.append(_para("GwSign", _run(sig.name), keep_next=bool(sig.date),
+                             ind=f'<w:ind w:right="{int(round(name_right * char))}"/>'))
+        if sig.date:
+            out.append(_para("GwSign", _run(sig.date),
+                             ind=f'<w:ind w:right="{int(round(date_right * char))}"/>'))
+        flow.add(blanks + bool(sig.name) + bool(sig.date))
+
+    # ---- 版记 (7.4): thick/thin rules, at the foot of the last, even page
+    def _banji(self, banji: Banji, out: list[str], flow: _Flow) -> Layout:
+        if banji.empty:
+            return Layout(flow.page, math.ceil(flow.line), None, "none")
+        rows = []
+        small = tw(GB.CHAR_SMALL)
+        rpr = dict(size=GB.SIZE_SMALL, spacing=Pt(0))
+        if banji.cc:
+            text = "抄送：" + "，".join(banji.cc) + "。"
+            rows.append(_para("GwBanji", _run(text, **rpr),
+                              ind=f'<w:ind w:left="{4 * small}" w:right="{small}" w:hanging="{3 * small}"/>'))
+        width = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+        if banji.printer or banji.print_date:
+            tabs = f'<w:tabs><w:tab w:val="right" w:pos="{width - small}"/></w:tabs>'
+            date = (banji.print_date + "印发") if banji.print_date else ""
+            rows.append(_para("GwBanji", _run(banji.printer or "", **rpr) + "<w:r><w:tab/></w:r>"
+                              + _run(date, **rpr), tabs=tabs,
+                              ind=f'<w:ind w:left="{small}" w:right="0"/>'))
+        n_lines = sum(1 for _ in rows) + (lines_needed("抄送：" + "，".join(banji.cc), 4) - 1 if banji.cc else 0)
+        thick, thin = GB.BANJI_THICK, GB.BANJI_THIN
+        borders = (f'<w:top w:val="single" w:sz="{thick}" w:space="0" w:color="000000"/>'
+                   f'<w:left w:val="nil"/>'
+                   f'<w:bottom w:val="single" w:sz="{thick}" w:space="0" w:color="000000"/>'
+                   f'<w:right w:val="nil"/>'
+                   f'<w:insideH w:val="single" w:sz="{thin}" w:space="0" w:color="000000"/>'
+                   f'<w:insideV w:val="nil"/>')
+        trs = "".join(f'<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                      f'{r}</w:tc></w:tr>' for r in rows)
+        table = (f'<w:tbl><w:tblPr><w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="0" '
+                 f'w:bottomFromText="0" w:vertAnchor="margin" w:horzAnchor="margin" w:tblpXSpec="center" '
+                 f'w:tblpYSpec="bottom"/><w:tblOverlap w:val="never"/>'
+                 f'<w:tblW w:w="{width}" w:type="dxa"/><w:tblBorders>{borders}</w:tblBorders>'
+                 f'<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="0" w:type="dxa"/>'
+                 f'<w:right w:w="0" w:type="dxa"/></w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
+                 f'<w:tblGrid><w:gridCol w:w="{width}"/></w:tblGrid>{trs}</w:tbl>')
+        free = GB.LINES_PER_PAGE - flow.line
+        if flow.page % 2 == 0 and free >= n_lines + 1:
+            mode, page = "same-page", flow.page
+        elif flow.page % 2 == 1:
+            out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+            mode, page = "next-page", flow.page + 1
+        else:
+            # even page without room: a blank odd page, then the 版记 on the next even page;
+            # neither is numbered (7.5), so they form a section with empty footers.
+            out.append(_para("GwFlush", sect=self._sect_xml(final=False, numbered=True)))
+            out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+            mode, page = "blank-before", flow.page + 2
+        out.append(table)
+        out.append(_para("GwFlush"))
+        return Layout(page, math.ceil(flow.line), page, mode)
+
+    def _sect_xml(self, final: bool, numbered: bool) -> str:
+        odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
+        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="{odd}"/>'
+                f'<w:footerReference w:type="even" r:id="{even}"/>'
+                + ("" if final or True else "") +
+                f'<w:type w:val="nextPage"/>'
+                f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
+                f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
+                f'w:bottom="{tw(GB.MARGIN_BOTTOM)}" w:left="{tw(GB.MARGIN_LEFT)}" '
+                f'w:header="{tw(GB.HEADER_DIST)}" w:footer="{tw(GB.FOOTER_DIST)}" w:gutter="0"/>'
+                f'<w:cols w:space="425"/>'
+                f'<w:docGrid w:type="lines" w:linePitch="{tw(GB.LINE)}"/></w:sectPr>')
+        return sect
+
+
+def _heading_font(level: int) -> str:
+    return {1: GB.FONT_H1, 2: GB.FONT_H2}.get(level, GB.FONT_BODY)
+
+
+def mark_size(mark: str):
+    n = len(mark)
+    size = next(s for limit, s in GB.MARK_SIZES if n <= limit)
+    # never wider than the 版心
+    width_pt = (tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)) / 20
+    if n * size.pt > width_pt:
+        size = Pt(math.floor(width_pt / n))
+    return size
+
+
+# ------------------------------------------------------------------ static parts
+
+def _core_xml(title: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f'<dc:title>{xml_text(title)}</dc:title><dc:creator>gendoc</dc:creator>'
+            '</cp:coreProperties>').encode("utf-8")
+
+
+def _style(sid: str, name: str, ppr: str = "", rpr: str = "", based: str | None = "Normal",
+           kind: str = "paragraph", default: bool = False) -> str:
+    d = ' w:default="1"' if default else ""
+    b = f'<w:basedOn w:val="{based}"/>' if based else ""
+    return (f'<w:style w:type="{kind}"{d} w:styleId="{sid}"><w:name w:val="{name}"/>{b}'
+            f'<w:qFormat/>{ppr}{rpr}</w:style>')
+
+
+def _styles_xml() -> str:
+    line = tw(GB.LINE)
+    char = tw(GB.CHAR)
+    exact = f'<w:spacing w:before="0" w:after="0" w:line="{line}" w:lineRule="exact"/>'
+    indent = f'<w:ind w:firstLineChars="200" w:firstLine="{2 * char}"/>'
+    body_rpr = _rpr(GB.FONT_BODY, size=GB.SIZE_BODY, spacing=GB.CHAR_SPACING)
+    defaults = (f'<w:docDefaults><w:rPrDefault><w:rPr>{_rfonts(GB.FONT_BODY)}'
+                f'<w:kern w:val="0"/><w:sz w:val="32"/><w:szCs w:val="32"/>'
+                f'<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
+                f'<w:pPrDefault><w:pPr><w:widowControl w:val="0"/>{exact}<w:jc w:val="both"/></w:pPr></w:pPrDefault>'
+                f'</w:docDefaults>')
+    s = [
+        _style("Normal", "Normal", f'<w:pPr><w:widowControl w:val="0"/>{exact}<w:jc w:val="both"/></w:pPr>',
+               body_rpr, based=None, default=True),
+        _style("GwBody", "gw 正文", f"<w:pPr>{indent}</w:pPr>"),
+        _style("GwFlush", "gw 顶格", '<w:pPr><w:ind w:firstLine="0"/></w:pPr>'),
+        _style("GwH1", "gw 一级标题", f'<w:pPr><w:keepNext/>{indent}<w:outlineLvl w:val="0"/></w:pPr>',
+               _rpr(GB.FONT_H1, latin=GB.FONT_H1)),
+        _style("GwH2", "gw 二级标题", f'<w:pPr><w:keepNext/>{indent}<w:outlineLvl w:val="1"/></w:pPr>',
+               _rpr(GB.FONT_H2, latin=GB.FONT_LATIN)),
+        _style("GwH3", "gw 三级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="2"/></w:pPr>'),
+        _style("GwH4", "gw 四级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="3"/></w:pPr>'),
+        _style("GwTitle", "gw 标题", '<w:pPr><w:keepNext/><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>',
+               _rpr(GB.FONT_TITLE, size=GB.SIZE_TITLE, latin=GB.FONT_TITLE, spacing=Pt(0), snap_off=True)),
+        _style("GwMark", "gw 发文机关标志", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>',
+               _rpr(GB.FONT_MARK, latin=GB.FONT_MARK, color=GB.RED, spacing=Pt(0), snap_off=True)),
+        _style("GwDocNo", "gw 发文字号", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>'),
+        _style("GwSign", "gw 署名日期", '<w:pPr><w:keepNext/><w:ind w:firstLine="0"/><w:jc w:val="right"/></w:pPr>'),
+        _style("GwBanji", "gw 版记", '<w:pPr><w:ind w:firstLine="0"/></w:pPr>',
+               _rpr(GB.FONT_BODY, size=GB.SIZE_SMALL)),
+        _style("GwTable", "gw 表格", f'<w:pPr><w:spacing w:before="0" w:after="0" w:line="{tw(GB.TABLE_LINE)}" '
+               f'w:lineRule="exact"/><w:ind w:firstLine="0"/></w:pPr>',
+               _rpr(GB.FONT_BODY, size=GB.SIZE_TABLE, spacing=Pt(0))),
+        _style("GwFooter", "gw 页码", '<w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+               '<w:ind w:firstLine="0"/></w:pPr>',
+               _rpr(GB.FONT_PAGE_NO, size=GB.SIZE_SMALL, latin=GB.FONT_PAGE_NO, spacing=Pt(0))),
+        '<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/>'
+        '<w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
+        '<w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/>'
+        '</w:tblCellMar></w:tblPr></w:style>',
+    ]
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:styles xmlns:w="{W_NS}">{defaults}{"".join(s)}</w:styles>')
+
+
+def _footer_xml(align: str | None) -> str:
+    if align is None:
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:p><w:pPr><w:pStyle w:val="GwFooter"/></w:pPr></w:p></w:ftr>')
+    small = tw(GB.CHAR_SMALL)
+    ind = f'<w:ind w:right="{small}"/>' if align == "right" else f'<w:ind w:left="{small}"/>'
+    rpr = _rpr(GB.FONT_PAGE_NO, latin=GB.FONT_PAGE_NO, size=GB.SIZE_SMALL, spacing=Pt(0))
+    field = (f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r>'
+             f'<w:r>{rpr}<w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+             f'<w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r>'
+             f'<w:r>{rpr}<w:t>1</w:t></w:r>'
+             f'<w:r>{rpr}<w:fldChar w:fldCharType="end"/></w:r>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:p><w:pPr><w:pStyle w:val="GwFooter"/>{ind}'
+            f'<w:jc w:val="{align}"/></w:pPr>{_one_run("— ", rpr)}{field}{_one_run(" —", rpr)}</w:p></w:ftr>')
+
+
+def _settings_xml() -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:settings xmlns:w="{W_NS}"><w:zoom w:percent="100"/>'
+            f'<w:defaultTabStop w:val="{tw(GB.CHAR) * 2}"/><w:evenAndOddHeaders/>'
+            f'<w:characterSpacingControl w:val="doNotCompress"/>'
+            f'<w:compat><w:compatSetting w:name="compatibilityMode" '
+            f'w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>'
+            f'<w:themeFontLang w:val="en-US" w:eastAsia="zh-CN"/></w:settings>')
+
+
+def _font_table_xml() -> str:
+    fonts = [(GB.FONT_BODY, "86", "modern"), (GB.FONT_H1, "86", "modern"), (GB.FONT_H2, "86", "modern"),
+             (GB.FONT_TITLE, "86", "script"), (GB.FONT_PAGE_NO, "86", "auto"), (GB.FONT_LATIN, "00", "roman")]
+    body = "".join(f'<w:font w:name={quoteattr(n)}><w:charset w:val="{cs}"/><w:family w:val="{fam}"/>'
+                   f'<w:pitch w:val="variable"/></w:font>' for n, cs, fam in fonts)
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:fonts xmlns:w="{W_NS}">{body}</w:fonts>')
+
+
+_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+@lru_cache(maxsize=1)
+def static_parts() -> tuple[tuple[str, bytes], ...]:
+    """Every part except document.xml and core.xml, built once per process."""
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{_CT}document.main+xml"/>'
+        f'<Override PartName="/word/styles.xml" ContentType="{_CT}styles+xml"/>'
+        f'<Override PartName="/word/settings.xml" ContentType="{_CT}settings+xml"/>'
+        f'<Override PartName="/word/fontTable.xml" ContentType="{_CT}fontTable+xml"/>'
+        f'<Override PartName="/word/footer1.xml" ContentType="{_CT}footer+xml"/>'
+        f'<Override PartName="/word/footer2.xml" ContentType="{_CT}footer+xml"/>'
+        f'<Override PartName="/word/footer3.xml" ContentType="{_CT}footer+xml"/>'
+        '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '</Types>')
+    root_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rels}/officeDocument" Target="word/document.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" '
+        'Target="docProps/core.xml"/></Relationships>')
+    doc_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rIdStyles" Type="{rels}/styles" Target="styles.xml"/>'
+        f'<Relationship Id="rIdSettings" Type="{rels}/settings" Target="settings.xml"/>'
+        f'<Relationship Id="rIdFonts" Type="{rels}/fontTable" Target="fontTable.xml"/>'
+        f'<Relationship Id="rIdFtrOdd" Type="{rels}/footer" Target="footer1.xml"/>'
+        f'<Relationship Id="rIdFtrEven" Type="{rels}/footer" Target="footer2.xml"/>'
+        f'<Relationship Id="rIdFtrNone" Type="{rels}/footer" Target="footer3.xml"/>'
+        '</Relationships>')
+    parts = {
+        "[Content_Types].xml": content_types,
+        "_rels/.rels": root_rels,
+        "word/_rels/document.xml.rels": doc_rels,
+        "word/styles.xml": _styles_xml(),
+        "word/settings.xml": _settings_xml(),
+        "word/fontTable.xml": _font_table_xml(),
+        "word/footer1.xml": _footer_xml("right"),
+        "word/footer2.xml": _footer_xml("left"),
+        "word/footer3.xml": _footer_xml(None),
+    }
+    return tuple((k, v.encode("utf-8")) for k, v in parts.items())
