@@ -439,6 +439,7 @@ class Typesetter:
                 flow.add(lines_needed(text, 2))
             elif isinstance(b, Para):
                 if b.align == "center":
+                    counter = Counter()  # a centred sub-title starts a sub-document
                     out.append(_para("GwFlush", _run(b.text), jc="center"))
                     flow.add(lines_needed(b.text))
                 else:
@@ -658,9 +659,9 @@ def _styles_xml() -> str:
                body_rpr, based=None, default=True),
         _style("GwBody", "gw 正文", f"<w:pPr>{indent}</w:pPr>"),
         _style("GwFlush", "gw 顶格", '<w:pPr><w:ind w:firstLine="0"/></w:pPr>'),
-        _style("GwH1", "gw 一级标题", f'<w:pPr><w:keepNext/>{indent}<w:outlineLvl w:val="0"/></w:pPr>',
+        _style("GwH1", "gw 一级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="0"/></w:pPr>',
                _rpr(GB.FONT_H1, latin=GB.FONT_H1)),
-        _style("GwH2", "gw 二级标题", f'<w:pPr><w:keepNext/>{indent}<w:outlineLvl w:val="1"/></w:pPr>',
+        _style("GwH2", "gw 二级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="1"/></w:pPr>',
                _rpr(GB.FONT_H2, latin=GB.FONT_LATIN)),
         _style("GwH3", "gw 三级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="2"/></w:pPr>'),
         _style("GwH4", "gw 四级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="3"/></w:pPr>'),

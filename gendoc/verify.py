@@ -646,11 +646,30 @@ def rule_lines_per_page(lay: Layout) -> Rule:
     for n in lay.full_pages:
         lines = [ln for ln in lay.running_lines(n) if ln.top < BOTTOM + 3 * MM]
         counts[n] = line_slots(lay, lines)
-    bad = [n for n, c in counts.items() if c != LINES_PER_PAGE]
+    # keep-with-next moves a heading that would stand alone at the foot of a page to the
+    # next page (gbt9704.md §7.7): such a page may end one or two lines early.
+    bad = [n for n, c in counts.items()
+           if c != LINES_PER_PAGE and not (LINES_PER_PAGE - 2 <= c < LINES_PER_PAGE
+                                           and _starts_with_heading(lay, n + 1))]
     dist = Counter(counts.values())
     value = (", ".join(f"{k} lines ×{v}" for k, v in sorted(dist.items()))
              + f" on pages {','.join(map(str, counts))}; pitch {lay.pitch:.2f} pt")
     return _rule("lines-per-page", desc, not bad, value, exp, bad)
+
+
+_HEADING_START = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.|（\d+）)")
+
+
+def _starts_with_heading(lay: Layout, page: int) -> bool:
+    """Does the running text of ``page`` open with a numbered heading line that does not
+    fill the measure (a stand-alone heading, not a run-in paragraph)?"""
+    if page > len(lay.pages):
+        return False
+    lines = lay.running_lines(page)
+    if not lines:
+        return False
+    first = lines[0]
+    return bool(_HEADING_START.match(first.text)) and first.x1 < (lay.right or first.x1) - first.size
 
 
 def full_lines(lay: Layout) -> list[TextLine]:
@@ -670,6 +689,13 @@ def full_lines(lay: Layout) -> list[TextLine]:
     return out
 
 
+def _has_latin_run(ln: TextLine, nxt: TextLine | None = None) -> bool:
+    """The line holds, or is pushed short by, an unbreakable run of Latin letters/digits."""
+    if re.search(r"[0-9A-Za-z]{3,}", ln.text):
+        return True
+    return nxt is not None and bool(re.match(r"^\W?[0-9A-Za-z]{3,}", nxt.text))
+
+
 def line_chars(lay: Layout, ln: TextLine) -> int:
     """Characters in a full line, counting the indent cells (2 for a first line)."""
     indent = round(max(ln.x0 - (lay.left or ln.x0), 0) / ln.size)
@@ -686,7 +712,14 @@ def rule_chars_per_line(lay: Layout) -> Rule:
     counts = [(ln, line_chars(lay, ln)) for ln in lines]
     dist = Counter(c for _, c in counts)
     share = dist[CHARS_PER_LINE] / len(counts)
-    bad = [ln.page for ln, c in counts if c < lo or c > hi]
+    # a line holding a long unbreakable Latin run (a phone number, a year in brackets)
+    # is stretched by justification: it counts in the share, not against the hard bounds
+    following = {}
+    for p in lay.pages:
+        run = lay.running_lines(p.number)
+        following.update({id(a): b for a, b in zip(run, run[1:])})
+    bad = [ln.page for ln, c in counts
+           if (c < lo and not _has_latin_run(ln, following.get(id(ln)))) or c > hi]
     ok = share >= CHARS_MIN_SHARE and not bad
     if not ok and not bad:
         bad = [ln.page for ln, c in counts if c != CHARS_PER_LINE]
