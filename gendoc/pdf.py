@@ -41,6 +41,11 @@ INSTALL_HINT = ("install it with `apt-get install --no-install-recommends "
 _STDERR_TAIL = 1500
 
 
+# keep the blank page a section that starts on an even page inserts before the 版记:
+# LibreOffice's PDF export drops such pages unless told otherwise (GB/T 9704 7.4, 7.5)
+PDF_FILTER = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+
+
 def soffice_path() -> str | None:
     """The LibreOffice executable, or None when LibreOffice is not installed."""
     for name in SOFFICE_NAMES:
@@ -130,7 +135,7 @@ def _run_soffice(soffice: str, srcs: list[Path], outdir: Path, profile: Path,
         soffice,
         f"-env:UserInstallation={profile.as_uri()}",
         "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-        "--convert-to", "pdf",
+        "--convert-to", PDF_FILTER,
         "--outdir", str(outdir),
         *(str(s) for s in srcs),
     ]

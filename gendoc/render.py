@@ -208,7 +208,7 @@ def document_head(plan: Plan) -> Head | None:
 
 def template_context(plan: Plan) -> dict:
     f = _Filters(plan)
-    leads = {}
+    leads = {"guiding_ideology": "", "targets": "", "sections": ""}
     for name, value in (("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead),
                         ("targets", plan.targets and plan.targets.lead),
                         ("sections", plan.sections_lead)):

@@ -71,6 +71,7 @@ class GB:
     SEPARATOR_SPACE = 5                          # points between glyph line box and rule
     # 7.4 — 版记 rules: first/last thick 0.35 mm, inner thin 0.25 mm (eighths of a pt)
     BANJI_THICK, BANJI_THIN = 8, 6
+    BANJI_FIT = 20                               # twips taken off the last row for the rule's width
     TABLE_RULE = 4
 
 
@@ -122,7 +123,8 @@ def _order_rpr(parts: list[str]) -> list[str]:
                                              if p.startswith(f"<w:{k}")), 99))
 
 
-_LATIN = re.compile(r"[\u0020-\u024f]+")
+# Latin text: ASCII and accented letters; not ×, ÷, ·, which Chinese text sets full-width
+_LATIN = re.compile(r"[\u0020-\u007e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 
 
 def _run(text: str, east: str = GB.FONT_BODY, latin: str | None = None, **rpr) -> str:
@@ -176,6 +178,12 @@ def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = 
     if sect:
         p.append(sect)
     return "<w:pPr>" + "".join(p) + "</w:pPr>"
+
+
+def _inject_ppr(para: str, xml: str) -> str:
+    """Insert frame/border properties right after pStyle (their place in CT_PPr order)."""
+    head, sep, rest = para.partition("/>")
+    return head + sep + xml + rest
 
 
 def _para(style: str, body: str = "", **kw) -> str:
@@ -369,7 +377,7 @@ class Typesetter:
             flow.add(4)
             self._blocks(att.blocks, out, flow)
         layout = self._banji(doc.banji, out, flow)
-        out.append(self._sect_xml(final=True, numbered=layout.banji_mode != "blank-before"))
+        out.append(self._sect_xml("evenPage" if layout.banji_page else "nextPage"))
         return "".join(out), layout
 
     def _head(self, head, out: list[str], flow: _Flow) -> None:
@@ -460,7 +468,7 @@ class Typesetter:
         weights = []
         for c in range(len(t.header)):
             longest = max([text_width(t.header[c])] + [text_width(r[c]) for r in t.rows])
-            weights.append(min(max(longest, 2.5), 16) + 1)
+            weights.append(max(min(max(longest, 2.5), 16), text_width(t.header[c])) + 1)
         s = sum(weights)
         widths = [int(total * w / s) for w in weights]
         widths[-1] += total - sum(widths)
@@ -565,43 +573,39 @@ class Typesetter:
                               ind=f'<w:ind w:left="{small}" w:right="0"/>'))
         n_lines = sum(1 for _ in rows) + (lines_needed("抄送：" + "，".join(banji.cc), 4) - 1 if banji.cc else 0)
         thick, thin = GB.BANJI_THICK, GB.BANJI_THIN
+        # The 版记 gets the last, even page (7.4): a section that starts on an even page
+        # (renderers insert a blank page when the body ends on an even page, as 7.5 allows),
+        # filled with blank grid lines so that its rows, of exact heights, end on the
+        # bottom edge of the 版心. No pagination guess is needed.
+        line = tw(GB.LINE)
+        heights = [line * (lines_needed("抄送：" + "，".join(banji.cc), 4) if i == 0 and banji.cc else 1)
+                   for i in range(len(rows))]
+        heights[-1] -= GB.BANJI_FIT
+        fill = GB.LINES_PER_PAGE - sum(math.ceil(h / line) for h in heights)
         borders = (f'<w:top w:val="single" w:sz="{thick}" w:space="0" w:color="000000"/>'
                    f'<w:left w:val="nil"/>'
                    f'<w:bottom w:val="single" w:sz="{thick}" w:space="0" w:color="000000"/>'
                    f'<w:right w:val="nil"/>'
                    f'<w:insideH w:val="single" w:sz="{thin}" w:space="0" w:color="000000"/>'
                    f'<w:insideV w:val="nil"/>')
-        trs = "".join(f'<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                      f'{r}</w:tc></w:tr>' for r in rows)
-        table = (f'<w:tbl><w:tblPr><w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="0" '
-                 f'w:bottomFromText="0" w:vertAnchor="margin" w:horzAnchor="margin" w:tblpXSpec="center" '
-                 f'w:tblpYSpec="bottom"/><w:tblOverlap w:val="never"/>'
-                 f'<w:tblW w:w="{width}" w:type="dxa"/><w:tblBorders>{borders}</w:tblBorders>'
+        trs = "".join(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{h}" w:hRule="exact"/></w:trPr>'
+                      f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                      f'{r}</w:tc></w:tr>' for r, h in zip(rows, heights))
+        table = (f'<w:tbl><w:tblPr><w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
+                 f'<w:tblBorders>{borders}</w:tblBorders>'
                  f'<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="0" w:type="dxa"/>'
                  f'<w:right w:w="0" w:type="dxa"/></w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
                  f'<w:tblGrid><w:gridCol w:w="{width}"/></w:tblGrid>{trs}</w:tbl>')
-        free = GB.LINES_PER_PAGE - flow.line
-        if flow.page % 2 == 0 and free >= n_lines + 1:
-            mode, page = "same-page", flow.page
-        elif flow.page % 2 == 1:
-            out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-            mode, page = "next-page", flow.page + 1
-        else:
-            # even page without room: a blank odd page, then the 版记 on the next even page;
-            # neither is numbered (7.5), so they form a section with empty footers.
-            out.append(_para("GwFlush", sect=self._sect_xml(final=False, numbered=True)))
-            out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-            mode, page = "blank-before", flow.page + 2
+        out.append(_para("GwFlush", sect=self._sect_xml(start="nextPage")))
+        out.extend(_blank() for _ in range(max(0, fill)))
         out.append(table)
-        out.append(_para("GwFlush"))
-        return Layout(page, math.ceil(flow.line), page, mode)
+        page = flow.page + 1 if flow.page % 2 else flow.page + 2
+        return Layout(page, math.ceil(flow.line), page, "even-page")
 
-    def _sect_xml(self, final: bool, numbered: bool) -> str:
-        odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
-        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="{odd}"/>'
-                f'<w:footerReference w:type="even" r:id="{even}"/>'
-                + ("" if final or True else "") +
-                f'<w:type w:val="nextPage"/>'
+    def _sect_xml(self, start: str = "nextPage") -> str:
+        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFtrOdd"/>'
+                f'<w:footerReference w:type="even" r:id="rIdFtrEven"/>'
+                f'<w:type w:val="{start}"/>'
                 f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
                 f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
                 f'w:bottom="{tw(GB.MARGIN_BOTTOM)}" w:left="{tw(GB.MARGIN_LEFT)}" '

@@ -673,7 +673,7 @@ def _starts_with_heading(lay: Layout, page: int) -> bool:
 
 
 def full_lines(lay: Layout) -> list[TextLine]:
-    """3号 lines that fill the measure: right edge within one character of the text block's
+    """3号 lines that fill the measure: right edge within half a character of the text block's
     right edge, left edge at the left edge or two characters in."""
     if lay.left is None or lay.right is None:
         return []
@@ -684,7 +684,7 @@ def full_lines(lay: Layout) -> list[TextLine]:
                 continue
             size = ln.size
             indent = ln.x0 - lay.left
-            if (ln.x1 >= lay.right - size and -2 <= indent <= 2 * size + 2):
+            if (ln.x1 >= lay.right - size / 2 and -2 <= indent <= 2 * size + 2):
                 out.append(ln)
     return out
 
@@ -711,7 +711,10 @@ def rule_chars_per_line(lay: Layout) -> Rule:
         return _not_applicable("chars-per-line", desc, "no full line", exp)
     counts = [(ln, line_chars(lay, ln)) for ln in lines]
     dist = Counter(c for _, c in counts)
-    share = dist[CHARS_PER_LINE] / len(counts)
+    # LibreOffice puts extra space around a run of Western letters or digits inside Chinese
+    # text (and ignores w:autoSpaceDE), so such lines are judged by the hard bounds only
+    pure = [c for ln, c in counts if not re.search(r"[0-9A-Za-z]", ln.text)] or [c for _, c in counts]
+    share = pure.count(CHARS_PER_LINE) / len(pure)
     # a line holding a long unbreakable Latin run (a phone number, a year in brackets)
     # is stretched by justification: it counts in the share, not against the hard bounds
     following = {}
@@ -723,7 +726,8 @@ def rule_chars_per_line(lay: Layout) -> Rule:
     ok = share >= CHARS_MIN_SHARE and not bad
     if not ok and not bad:
         bad = [ln.page for ln, c in counts if c != CHARS_PER_LINE]
-    value = (f"{share:.0%} hold {CHARS_PER_LINE} of {len(counts)} full lines; "
+    value = (f"{share:.0%} of {len(pure)} all-Chinese full lines hold {CHARS_PER_LINE} "
+             f"({len(counts)} full lines in all); "
              + ", ".join(f"{k}:{v}" for k, v in sorted(dist.items())))
     return _rule("chars-per-line", desc, ok, value, exp, bad)
 
@@ -749,6 +753,14 @@ def _heading_part(ln: TextLine) -> list[Glyph]:
     return out
 
 
+def _table_zone(p: Page) -> tuple[float, float] | None:
+    """The vertical extent of a ruled table on the page: three or more wide black rules."""
+    wide = [r.y for r in p.rules if r.width > 0.8 * BLOCK_W_MM * MM and not is_red(r.rgb)]
+    if len(wide) < 3:
+        return None
+    return min(wide), max(wide)
+
+
 def _body_glyphs(lay: Layout) -> list[Glyph]:
     """Glyphs of running 3号 text: no 版头, title, headings, labels, 版记, page numbers."""
     skip = set(map(id, lay.title + lay.mark + lay.doc_number + lay.labels))
@@ -757,9 +769,12 @@ def _body_glyphs(lay: Layout) -> list[Glyph]:
     out = []
     for p in lay.pages:
         lines = lay.running_lines(p.number)
+        zone = _table_zone(p)
         for ln in lines:
             if id(ln) in skip or ln.red or (p.number == 1 and ln.top <= header_end):
                 continue
+            if zone and zone[0] - 1 <= ln.top <= zone[1] + 1:
+                continue            # text inside a table (任务分工表) is display text
             if ln.size >= TITLE_PT - 2:
                 continue            # attachment titles and other display text
             glyphs = ln.glyphs

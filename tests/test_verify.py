@@ -92,7 +92,7 @@ def test_lines_of_27_characters_fail_chars_per_line(reports):
     rule = reports["spacing_0"].rule("chars-per-line")
     assert not rule.passed
     # most lines hold 27; the 28s are lines whose final "，" hangs past the right edge
-    share = int(re.match(r"(\d+)% hold 28", rule.value).group(1))
+    share = int(re.match(r"(\d+)% of \d+ all-Chinese full lines hold 28", rule.value).group(1))
     assert share < 50 and "27:" in rule.value, rule.value
 
 
