@@ -10,6 +10,7 @@ values an alias can expand to is bounded.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from .errors import GendocError
 MAX_BYTES = 20 * 1024 * 1024          # a plan of 10,000 items is about 3 MB
 MAX_VALUES = 500_000                  # values after alias expansion
 MAX_DEPTH = 60                        # nesting of YAML collections
+MAX_ALIAS_CHARS = 1_000_000           # characters an alias may repeat, all aliases together
 
 Path_ = tuple  # a path into the data: ("meta", "date") or ("phases", 0, "when")
 
@@ -35,6 +37,10 @@ class LineMap(dict):
                 return self[path]
             path = path[:-1]
         return self.get((), None)
+
+
+_NUL_MESSAGE = ("文件含有空字符（NUL），不是文本文件，或编码是无字节顺序标记的 UTF-16；"
+                "请以 UTF-8 编码另存")
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -54,6 +60,8 @@ def decode(raw: bytes, file: str) -> str:
             raise GendocError(f"文件以 {enc.upper()} 字节顺序标记开头，但内容不是有效的 {enc.upper()}："
                               f"第 {exc.start} 字节处损坏", file=file) from None
         line = raw[:exc.start].count(b"\n") + 1
+        if b"\x00" in raw:
+            raise GendocError(_NUL_MESSAGE, file=file)
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
@@ -66,8 +74,7 @@ def decode(raw: bytes, file: str) -> str:
         warnings.warn(GendocWarning(f"{file}: 文件不是 UTF-8，已按 GBK/GB18030 编码读取；"
                                     "建议以 UTF-8 编码另存"), stacklevel=2)
     if "\x00" in text:
-        raise GendocError("文件含有空字符（NUL），不是文本文件，或编码是无字节顺序标记的 UTF-16；"
-                          "请以 UTF-8 编码另存", file=file)
+        raise GendocError(_NUL_MESSAGE, file=file)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -77,6 +84,9 @@ def _check_tabs(text: str, file: str) -> None:
         if "\t" in indent and line.strip() and not line.lstrip(" \t").startswith("#"):
             raise GendocError("缩进里有制表符（Tab）；YAML 只能用空格缩进，请把 Tab 换成空格",
                               file=file, line=no)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _mark_line(mark) -> int | None:
@@ -91,6 +101,8 @@ class _Walker:
         self.lines = LineMap()
         self.count = 0
         self.constructor = SafeConstructor()
+        self.seen_scalars: set[int] = set()
+        self.alias_chars = 0
 
     def walk(self, node, path: tuple, depth: int = 0) -> Any:
         self.count += 1
@@ -102,10 +114,15 @@ class _Walker:
                               line=_mark_line(node.start_mark))
         self.lines.setdefault(path, _mark_line(node.start_mark))
         if isinstance(node, yaml.MappingNode):
+            self._check_tag(node, "tag:yaml.org,2002:map")
             out: dict = {}
             seen: dict = {}
-            for key_node, value_node in self._pairs(node):
+            # keys written in this mapping; keys merged in with "<<" may be overridden by them
+            own = {self.walk_key(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+            for key_node, value_node, merged in self._pairs(node):
                 key = self.walk_key(key_node)
+                if merged and (key in own or key in seen):
+                    continue  # YAML merge: explicit keys and earlier merges win
                 if key in seen:
                     raise GendocError(
                         f"键“{key}”重复：第 {seen[key]} 行和第 {_mark_line(key_node.start_mark)} 行；"
@@ -117,10 +134,38 @@ class _Walker:
                 out[key] = self.walk(value_node, path + (key,), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, "tag:yaml.org,2002:seq")
             return [self.walk(v, path + (i,), depth + 1) for i, v in enumerate(node.value)]
-        return self.scalar(node)
+        if id(node) in self.seen_scalars:  # reached again through an alias
+            self.alias_chars += len(node.value)
+            if self.alias_chars > MAX_ALIAS_CHARS:
+                raise GendocError(f"别名（*名字）重复的文字超过 {MAX_ALIAS_CHARS:,} 个字符"
+                                  "（可能是 YAML 别名炸弹），已拒绝",
+                                  file=self.file, line=_mark_line(node.start_mark))
+        else:
+            self.seen_scalars.add(id(node))
+        return self._clean(self.scalar(node), node)
 
-    def _pairs(self, node):
+    def _check_tag(self, node, plain: str) -> None:
+        if node.tag != plain:
+            raise GendocError(f"不支持的 YAML 标签 {node.tag}", file=self.file,
+                              line=_mark_line(node.start_mark))
+
+    def _clean(self, value: Any, node) -> Any:
+        """Lone surrogates (from escapes such as "\\ud800") cannot be written anywhere: drop them."""
+        if isinstance(value, str) and _SURROGATE.search(value):
+            import warnings
+            from .errors import GendocWarning
+            warnings.warn(GendocWarning(
+                f"{self.file}:{_mark_line(node.start_mark)}: 已删除无效的代理字符（如 \\ud800）"),
+                stacklevel=2)
+            value = _SURROGATE.sub("", value)
+        return value
+
+    def _pairs(self, node, merged: bool = False, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise GendocError(f"“<<” 合并嵌套超过 {MAX_DEPTH} 层，已拒绝", file=self.file,
+                              line=_mark_line(node.start_mark))
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
@@ -128,9 +173,9 @@ class _Walker:
                     if not isinstance(src, yaml.MappingNode):
                         raise GendocError("“<<” 合并只能合并映射", file=self.file,
                                           line=_mark_line(key_node.start_mark))
-                    yield from self._pairs(src)
+                    yield from self._pairs(src, True, depth + 1)
             else:
-                yield key_node, value_node
+                yield key_node, value_node, merged
 
     def walk_key(self, node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -163,6 +208,56 @@ def _dotted(path) -> str:
 dotted = _dotted
 
 
+def _deep_line(text: str) -> int | None:
+    """The line where collections first nest deeper than MAX_DEPTH (events: no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _mark_line(event.start_mark)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None
+
+
+def _check_expansion(root, file: str) -> None:
+    """Refuse alias bombs and recursive anchors on the node graph, before building anything:
+    each node's expanded size is computed once (memoised), so this is linear in the file."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise GendocError("别名（*名字）引用了包含它自己的锚点（&名字），展开是无穷的，已拒绝",
+                              file=file, line=_mark_line(node.start_mark))
+        if depth > MAX_DEPTH:
+            raise GendocError(f"嵌套超过 {MAX_DEPTH} 层，已拒绝", file=file,
+                              line=_mark_line(node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            return 1
+        active.add(key)
+        children = (node.value if isinstance(node, yaml.SequenceNode)
+                    else [n for pair in node.value for n in pair])
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_VALUES:
+                raise GendocError(f"计划展开后超过 {MAX_VALUES:,} 个值（可能是 YAML 别名炸弹），已拒绝",
+                                  file=file, line=_mark_line(node.start_mark))
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
 def load_text(text: str, file: str) -> tuple[Any, LineMap]:
     _check_tabs(text, file)
     try:
@@ -177,10 +272,21 @@ def load_text(text: str, file: str) -> tuple[Any, LineMap]:
             hint = "（用到了没有定义的锚点 *别名）"
         raise GendocError(f"YAML 语法错误：{problem}{hint}", file=file,
                           line=_mark_line(mark)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise GendocError(f"第 {line} 行有不允许的控制字符 U+{char:04X}；请删除它"
+                          "（要在文字里写控制字符，请用双引号和转义，如 \"\\x01\"）",
+                          file=file, line=line) from None
     except yaml.YAMLError as exc:
-        raise GendocError(f"YAML 语法错误：{exc}", file=file) from None
+        one_line = " ".join(str(exc).split())
+        raise GendocError(f"YAML 语法错误：{one_line}", file=file) from None
+    except RecursionError:
+        raise GendocError(f"嵌套层次过深（超过 {MAX_DEPTH} 层），已拒绝", file=file,
+                          line=_deep_line(text)) from None
     if node is None:
         raise GendocError("文件是空的，没有计划内容", file=file, line=1)
+    _check_expansion(node, file)
     walker = _Walker(file)
     data = walker.walk(node, ())
     return data, walker.lines
