@@ -44,7 +44,7 @@ class GB:
     MARGIN_TOP, MARGIN_LEFT = Mm(37), Mm(28)
     MARGIN_RIGHT = Mm(26)                        # 210 - 28 - 156
     MARGIN_BOTTOM = Mm(35)                       # 297 - 37 - 225
-    FOOTER_DIST = Mm(25.5)                       # puts the "— 1 —" dash 7 mm below the 版心
+    FOOTER_DIST = Mm(24)                         # puts the "— 1 —" dash 7 mm below the 版心
     HEADER_DIST = Mm(15)
     # 5.2.3 — 22 lines x 28 characters (rendering.md §3: exact 28.95 pt, run spacing -0.25 pt)
     LINE = Twips(579)                            # 28.95 pt, exact
@@ -65,13 +65,16 @@ class GB:
     # 7.2.4 — 发文机关标志: top edge 35 mm below the 版心 top; size steps down with length
     MARK_TOP = Mm(35)
     MARK_SIZES = ((6, Pt(42)), (10, Pt(36)), (13, Pt(30)), (99, Pt(26)))
-    MARK_LINE_EXTRA = Pt(6)                      # exact line = size + this
+    MARK_LINE_EXTRA = Pt(0)                      # exact line = size + this
+    MARK_NUDGE = Mm(1.8)                         # glyph top sits 1.8 mm above such a line's top
     # 7.2.5 — red separator 4 mm below the 发文字号 (border space calibrated by rendering)
     SEPARATOR_WIDTH = 12                         # eighths of a point: 1.5 pt
-    SEPARATOR_SPACE = 5                          # points between glyph line box and rule
+    SEPARATOR_SPACE = 3                          # points between line box and rule: 4 mm below the glyphs
     # 7.4 — 版记 rules: first/last thick 0.35 mm, inner thin 0.25 mm (eighths of a pt)
     BANJI_THICK, BANJI_THIN = 8, 6
     BANJI_FIT = 20                               # twips taken off the last row for the rule's width
+    BANJI_OFFSET = Pt(4.6)                       # calibrated in LibreOffice 7.4: a table starts 6.5 pt
+                                                 # below the paragraph above it; the rules add 1.9 pt
     TABLE_RULE = 4
 
 
@@ -157,7 +160,7 @@ def _runs_with_breaks(lines: list[str], east: str, **rpr) -> str:
 
 def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = False,
          page_break: bool = False, spacing: str = "", border: str = "", tabs: str = "",
-         sect: str = "") -> str:
+         sect: str = "", snap_off: bool = False) -> str:
     # CT_PPr order: pStyle keepNext keepLines pageBreakBefore ... pBdr shd tabs ...
     # spacing ind ... jc ... sectPr? (sectPr is last in pPr)
     p = [f'<w:pStyle w:val="{style}"/>']
@@ -169,6 +172,8 @@ def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = 
         p.append(border)
     if tabs:
         p.append(tabs)
+    if snap_off:
+        p.append('<w:snapToGrid w:val="0"/>')
     if spacing:
         p.append(spacing)
     if ind:
@@ -213,7 +218,10 @@ def lines_needed(text: str, indent_chars: float = 0, per_line: int = GB.CHARS_PE
 
 # ------------------------------------------------------------------ title lines
 
-_GOOD_AFTER = "的于和与及、，关"
+_GOOD_AFTER = "的于和与及、，"
+# words a title line may start with (no word segmenter: the common heads of 公文 titles)
+_GOOD_BEFORE = ("关于", "印发", "实施方案", "工作方案", "工作要点", "的通知", "的意见", "的报告", "长效机制",
+                "活动", "工作", "建设", "实施", "整改", "总结", "《")
 _OPEN, _CLOSE = "《“（(〈「", "》”）)〉」"
 
 
@@ -239,10 +247,10 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
         widths = [text_width(p) for p in parts]
         if max(widths) > per_line:
             return None
-        s = max(widths) - min(widths)
+        s = (max(widths) - min(widths)) / 2
         for c in cuts:
-            if title[c - 1] not in _GOOD_AFTER and not title[c:].startswith(("关于", "实施方案", "工作方案", "的通知")):
-                s += 3
+            if title[c - 1] not in _GOOD_AFTER and not title[c:].startswith(_GOOD_BEFORE):
+                s += 6
         if len(widths) == 3 and widths[1] < widths[0] and widths[1] < widths[2]:
             s += 10  # hourglass
         return s
@@ -251,6 +259,14 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
         sc = score(cuts)
         if sc is not None and (best_score is None or sc < best_score):
             best, best_score = cuts, sc
+    if best is None:
+        # no break outside 《》/“” fits: break inside them, on the best balance
+        allowed = [i for i in range(1, len(title))
+                   if not (title[i - 1].isdigit() and title[i].isdigit()) and title[i] not in _CLOSE + "。，、：；"]
+        for cuts in itertools.combinations(allowed, n - 1):
+            sc = score(cuts)
+            if sc is not None and (best_score is None or sc < best_score):
+                best, best_score = cuts, sc
     if best is None:
         return [title]
     return [title[a:b] for a, b in zip((0, *best), (*best, len(title)))]
@@ -394,7 +410,7 @@ class Typesetter:
         if head.mark:
             size = mark_size(head.mark)
             line = tw(size) + tw(GB.MARK_LINE_EXTRA)
-            before = max(0, tw(GB.MARK_TOP) - above * tw(GB.LINE))
+            before = max(0, tw(GB.MARK_TOP) + tw(GB.MARK_NUDGE) - above * tw(GB.LINE))
             spacing = f'<w:spacing w:before="{before}" w:after="0" w:line="{line}" w:lineRule="exact"/>'
             out.append(_para("GwMark", _run(head.mark, GB.FONT_MARK, latin=GB.FONT_MARK, size=size,
                                                   color=GB.RED, spacing=Pt(0), snap_off=True),
@@ -597,7 +613,10 @@ class Typesetter:
                  f'<w:right w:w="0" w:type="dxa"/></w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
                  f'<w:tblGrid><w:gridCol w:w="{width}"/></w:tblGrid>{trs}</w:tbl>')
         out.append(_para("GwFlush", sect=self._sect_xml(start="nextPage")))
-        out.extend(_blank() for _ in range(max(0, fill)))
+        if fill > 0:  # one paragraph of exact height, off the grid, holds the table down
+            height = fill * line - tw(GB.BANJI_OFFSET)
+            out.append(_para("GwFlush", spacing=f'<w:spacing w:before="0" w:after="0" w:line="{height}" '
+                                                f'w:lineRule="exact"/>', snap_off=True))
         out.append(table)
         page = flow.page + 1 if flow.page % 2 else flow.page + 2
         return Layout(page, math.ceil(flow.line), page, "even-page")
@@ -669,9 +688,11 @@ def _styles_xml() -> str:
                _rpr(GB.FONT_H2, latin=GB.FONT_LATIN)),
         _style("GwH3", "gw 三级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="2"/></w:pPr>'),
         _style("GwH4", "gw 四级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="3"/></w:pPr>'),
-        _style("GwTitle", "gw 标题", '<w:pPr><w:keepNext/><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>',
+        _style("GwTitle", "gw 标题", '<w:pPr><w:keepNext/><w:snapToGrid w:val="0"/><w:ind w:firstLine="0"/>'
+               '<w:jc w:val="center"/></w:pPr>',
                _rpr(GB.FONT_TITLE, size=GB.SIZE_TITLE, latin=GB.FONT_TITLE, spacing=Pt(0), snap_off=True)),
-        _style("GwMark", "gw 发文机关标志", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>',
+        _style("GwMark", "gw 发文机关标志", '<w:pPr><w:snapToGrid w:val="0"/><w:ind w:firstLine="0"/>'
+               '<w:jc w:val="center"/></w:pPr>',
                _rpr(GB.FONT_MARK, latin=GB.FONT_MARK, color=GB.RED, spacing=Pt(0), snap_off=True)),
         _style("GwDocNo", "gw 发文字号", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>'),
         _style("GwSign", "gw 署名日期", '<w:pPr><w:keepNext/><w:ind w:firstLine="0"/><w:jc w:val="right"/></w:pPr>'),
