@@ -57,8 +57,10 @@ def decode(raw: bytes, file: str) -> str:
         text = raw.decode(enc)
     except UnicodeDecodeError as exc:
         if enc != "utf-8":
+            line = raw[:exc.start].decode(enc, errors="ignore").count("\n") + 1
             raise GendocError(f"文件以 {enc.upper()} 字节顺序标记开头，但内容不是有效的 {enc.upper()}："
-                              f"第 {exc.start} 字节处损坏", file=file) from None
+                              f"第 {line} 行（第 {exc.start} 字节）处损坏；请以 UTF-8 编码另存",
+                              file=file, line=line) from None
         line = raw[:exc.start].count(b"\n") + 1
         if b"\x00" in raw:
             raise GendocError(_NUL_MESSAGE, file=file)
