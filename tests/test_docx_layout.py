@@ -428,6 +428,11 @@ def test_special_and_markup_characters_render_literally(docs):
         assert expected in paras, expected
 
 
+def test_table_cells_keep_bars_backslashes_and_markup_characters(docs):
+    table = docx.Document(str(docs["escaping"].path)).tables[0]
+    assert [[c.text for c in r.cells] for r in table.rows] == [["甲\\", "乙|丙"], ["#a", "@row b | c"]]
+
+
 def test_markup_characters_in_plan_text_create_no_structure(docs):
     d = docs["escaping"]
     assert d.texts("GwH1") == ["一、标题 # + @ | \\ 字符"]

@@ -145,6 +145,32 @@ def test_title_lines_that_join_to_the_title_are_used_as_the_title_lines(tmp_path
     assert build_document(load_plan(path)).title_lines == ["关于开展测试", "工作的通知"]
 
 
+LEAD_PLAN = (_replace_line(3, "template: implementation_plan")
+             + 'guiding_ideology:\n  lead: "{{ nosuch }}年"\n  text: 指导思想。\n')
+L_LEAD = len(MINIMAL.splitlines()) + 2
+
+
+def test_bad_template_field_fails_with_its_field_and_writes_nothing(tmp_path):
+    path = tmp_path / "lead.yaml"
+    path.write_text(LEAD_PLAN, encoding="utf-8")
+    assert LEAD_PLAN.splitlines()[L_LEAD - 1].strip().startswith("lead:")
+    out = tmp_path / "out.docx"
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "guiding_ideology.lead" in result.stderr and "nosuch" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="bug: render_field raises GendocError(field=...) without file and line, "
+                                        "so an error in a template-typed plan field (lead) names no file:line")
+def test_bad_template_field_error_names_file_and_line(tmp_path):
+    path = tmp_path / "lead.yaml"
+    path.write_text(LEAD_PLAN, encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out.docx")])
+    assert result.exit_code == 1
+    assert f"{path}:{L_LEAD}: guiding_ideology.lead:" in result.stderr
+
+
 def test_every_problem_is_reported_each_with_its_own_line(tmp_path):
     text = _replace_line(L_DATE, "  date: 2014-02-30")
     text = _replace_line(L_RECIPIENTS, "  recipeints: [各支部]", text)
