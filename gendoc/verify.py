@@ -669,6 +669,10 @@ def _starts_with_heading(lay: Layout, page: int) -> bool:
     if not lines:
         return False
     first = lines[0]
+    if H1_RE.match(first.text) or H2_RE.match(first.text):
+        # 一、/（一） headings are set in Hei/Kai; a run-in one continues in FangSong
+        face = first.glyphs[len(first.glyphs) // 2].kinds
+        return "fangsong" not in face
     return bool(_HEADING_START.match(first.text)) and first.x1 < (lay.right or first.x1) - first.size
 
 
