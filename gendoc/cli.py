@@ -70,7 +70,7 @@ _templates_opt = click.option("-t", "--templates", "template_dirs", multiple=Tru
 def render(plan, output, pdf, template_dirs):
     """把计划 PLAN.yaml 排成 .docx。"""
     from .render import render_file
-    result = render_file(Path(plan), Path(output) if output else None,
+    result = render_file(Path(plan), output,
                          template_dirs=tuple(template_dirs), pdf=pdf)
     click.echo(f"已生成 {result.docx}（约 {result.layout.pages} 页）")
     if result.pdf:

@@ -146,7 +146,21 @@ def _split_bar(text: str) -> tuple[str, str | None]:
 
 
 def _cells(text: str) -> list[str]:
-    parts = re.split(r"(?<!\\)\|", text)
+    """Split at every unescaped ``|`` (one preceded by an even number of backslashes)."""
+    parts, cur, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            cur.append(text[i:i + 2])
+            i += 2
+            continue
+        if ch == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
     return [_unescape(p).strip() for p in parts]
 
 

@@ -137,10 +137,16 @@ class Meta(Strict):
             raise ValueError("份号是 1—6 位阿拉伯数字，如 000017")
         return str(v).zfill(6)
 
+    @field_validator("title_lines")
+    @classmethod
+    def _title_lines(cls, v: list[str] | None, info) -> list[str] | None:
+        title = info.data.get("title")
+        if v and title is not None and "".join(v) != title:
+            raise ValueError("title_lines 连起来必须与 title 完全相同")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> "Meta":
-        if self.title_lines and "".join(self.title_lines) != self.title:
-            raise ValueError("title_lines 连起来必须与 title 完全相同")
         if self.year is None:
             self.year = (self.date.year if self.date else
                          self.doc_number.year if self.doc_number else None)

@@ -164,6 +164,17 @@ def available_templates(extra_dirs: tuple[str, ...] = ()) -> list[str]:
 
 def render_field(source: str, plan: Plan, field: str) -> str:
     """A plan field the schema declares a template (lead-ins): sandboxed, small, bounded."""
+    try:
+        return _render_field(source, plan, field)
+    except GendocError as exc:
+        path = tuple(int(p) if p.isdigit() else p for p in field.replace("[", ".").replace("]", "").split("."))
+        exc.file = exc.file or getattr(plan, "_file", None)
+        exc.line = exc.line or plan_line(plan, path)
+        exc.field = exc.field or field
+        raise
+
+
+def _render_field(source: str, plan: Plan, field: str) -> str:
     env = _field_env()
     try:
         with time_limit(FIELD_SECONDS, f"字段 {field} 的模板"):
@@ -298,11 +309,13 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def output_path(plan_path: Path, plan: Plan, out: Path | None, suffix: str = ".docx") -> Path:
+def output_path(plan_path: Path, plan: Plan, out: "str | Path | None", suffix: str = ".docx") -> Path:
     """-o FILE, -o DIR/ (named from the plan), or beside the plan."""
+    as_dir = out is not None and str(out).endswith(("/", os.sep))
+    out = Path(out) if out is not None else None
     if out is None:
         target = plan_path.with_suffix(suffix)
-    elif out.is_dir() or str(out).endswith(("/", os.sep)):
+    elif out.is_dir() or as_dir:
         if not out.is_dir():
             raise GendocError("输出文件夹不存在", file=str(out))
         target = out / (plan_path.stem + suffix)
@@ -329,7 +342,7 @@ class Result:
     pdf: Path | None = None
 
 
-def render_file(plan_path: Path, out: Path | None = None, *, template_dirs: tuple[str, ...] = (),
+def render_file(plan_path: Path, out: "str | Path | None" = None, *, template_dirs: tuple[str, ...] = (),
                 pdf: bool = False) -> Result:
     plan_path = Path(plan_path)
     plan = load_plan(plan_path)

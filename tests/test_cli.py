@@ -67,9 +67,6 @@ def test_missing_output_directory_is_an_error(plan, tmp_path):
     assert not (tmp_path / "nowhere.docx").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cli passes Path(output), which drops the trailing '/', so "
-                                        "output_path's 'DIR/' branch never runs and a missing DIR/ is reported "
-                                        "as '输出文件名应以 .docx 结尾' instead of '输出文件夹不存在'")
 def test_missing_output_directory_with_trailing_slash_says_the_folder_is_missing(plan, tmp_path):
     result = run("render", plan, "-o", f"{tmp_path}/nowhere/")
     assert result.exit_code == 1

@@ -127,8 +127,6 @@ def test_title_lines_that_do_not_join_to_the_title_are_rejected(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a title_lines mismatch is reported at the meta: line with "
-                                        "field 'meta', not at the title_lines line with field meta.title_lines")
 def test_title_lines_error_points_at_the_title_lines_line(tmp_path):
     path = tmp_path / "title_lines.yaml"
     path.write_text(_insert_after(L_DATE, "  title_lines: [关于开展, 别的工作的通知]"), encoding="utf-8")
@@ -161,8 +159,6 @@ def test_bad_template_field_fails_with_its_field_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: render_field raises GendocError(field=...) without file and line, "
-                                        "so an error in a template-typed plan field (lead) names no file:line")
 def test_bad_template_field_error_names_file_and_line(tmp_path):
     path = tmp_path / "lead.yaml"
     path.write_text(LEAD_PLAN, encoding="utf-8")
