@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import warnings
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Field, PlainSerializer,
                       PlainValidator, ValidationError, WithJsonSchema, field_validator,
@@ -62,6 +62,17 @@ Names = Annotated[list[Text], BeforeValidator(_str_list)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Shorthand(Strict):
+    """A block that may also be written as a bare string, which fills ``_shorthand``."""
+
+    _shorthand: ClassVar[str] = "text"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {cls._shorthand: v} if isinstance(v, str) else v
 
 
 # --------------------------------------------------------------------------- metadata
@@ -155,18 +166,13 @@ class Meta(Strict):
 
 # --------------------------------------------------------------------------- body blocks
 
-class Item(Strict):
+class Item(Shorthand):
     """A numbered item (1.) with an optional run-in title, date and sub-items （1）."""
 
     title: str | None = Field(None, description="引领语，如 深入查摆问题")
     when: WhenField | None = None
     text: str = ""
     items: list["Item"] = Field(default_factory=list, description="下一层条目（（1））")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"text": v} if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _depth(self) -> "Item":
@@ -176,16 +182,11 @@ class Item(Strict):
         return self
 
 
-class Point(Strict):
+class Point(Shorthand):
     """An inline point (一是……/一要……) rendered inside the paragraph."""
 
     lead: str | None = None
     text: str = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"text": v} if isinstance(v, str) else v
 
 
 class Table(Strict):
@@ -326,34 +327,20 @@ class Targets(Strict):
         return {"items": v} if isinstance(v, list) else v
 
 
-class Ideology(Strict):
+class Ideology(Shorthand):
     lead: str | None = Field(None, description="引导语（模板字段，可写 {{ year }}）")
     text: Text
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"text": v} if isinstance(v, str) else v
 
-
-class Goals(Strict):
+class Goals(Shorthand):
     text: str | None = None
     slogans: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"text": v} if isinstance(v, str) else v
 
-
-class Person(Strict):
+class Person(Shorthand):
+    _shorthand: ClassVar[str] = "name"
     name: Text
     post: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"name": v} if isinstance(v, str) else v
 
 
 class Office(Strict):
@@ -398,14 +385,9 @@ class Rectification(Strict):
     status: str | None = None
 
 
-class Requirement(Strict):
+class Requirement(Shorthand):
     title: str | None = None
     text: Text
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"text": v} if isinstance(v, str) else v
 
 
 class SubDocument(Strict):
