@@ -31,9 +31,10 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton
 
-LOCALE = "zh_CN"
+LOCALE = Locale.parse("zh_CN")  # parsed once: babel re-reads locale data for every string
 RANGE_DASH = "—"  # U+2014, 一字线
 RANGE_WORD = "至"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 import jinja2
+from pydantic import BaseModel
 from jinja2.sandbox import SandboxedEnvironment
 
 from .dates import When, cn_number, format_full_date
@@ -123,7 +124,6 @@ class View:
 
 
 def wrap(value):
-    from pydantic import BaseModel
     if isinstance(value, str):
         return escape_markup(value)
     if isinstance(value, BaseModel):

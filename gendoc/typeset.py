@@ -102,6 +102,7 @@ def _rfonts(east: str, latin: str | None = None) -> str:
             f'w:cs="{latin}" w:hint="eastAsia"/>')
 
 
+@lru_cache(maxsize=512)
 def _rpr(east: str, size=None, latin: str | None = None, color: str | None = None,
          spacing=None, snap_off: bool = False) -> str:
     parts = [_rfonts(east, latin)]
