@@ -186,12 +186,6 @@ def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = 
     return "<w:pPr>" + "".join(p) + "</w:pPr>"
 
 
-def _inject_ppr(para: str, xml: str) -> str:
-    """Insert frame/border properties right after pStyle (their place in CT_PPr order)."""
-    head, sep, rest = para.partition("/>")
-    return head + sep + xml + rest
-
-
 def _para(style: str, body: str = "", **kw) -> str:
     return f"<w:p>{_ppr(style, **kw)}{body}</w:p>"
 
@@ -588,7 +582,6 @@ class Typesetter:
             rows.append(_para("GwBanji", _run(banji.printer or "", **rpr) + "<w:r><w:tab/></w:r>"
                               + _run(date, **rpr), tabs=tabs,
                               ind=f'<w:ind w:left="{small}" w:right="0"/>'))
-        n_lines = sum(1 for _ in rows) + (lines_needed("抄送：" + "，".join(banji.cc), 4) - 1 if banji.cc else 0)
         thick, thin = GB.BANJI_THICK, GB.BANJI_THIN
         # The 版记 gets the last, even page (7.4): a section that starts on an even page
         # (renderers insert a blank page when the body ends on an even page, as 7.5 allows),
