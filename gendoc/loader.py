@@ -215,6 +215,19 @@ dotted = _dotted
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _rough_flow_depth(text: str) -> int:
+    """Deepest run of unclosed [ and { (ignores quotes and comments: only a trigger)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def _deep_line(text: str) -> int | None:
     """The line where collections first nest deeper than MAX_DEPTH (events: no recursion)."""
     depth = 0
@@ -267,6 +280,12 @@ def _check_expansion(root, file: str) -> None:
 
 def load_text(text: str, file: str) -> tuple[Any, LineMap]:
     _check_tabs(text, file)
+    if _rough_flow_depth(text) > 200:
+        # the composer recurses once per level (libyaml's in C): very deep flow nesting
+        # ([[[[…) can crash the interpreter itself, so measure the depth on events first.
+        line = _deep_line(text)
+        if line is not None:
+            raise GendocError(f"嵌套超过 {MAX_DEPTH} 层，已拒绝", file=file, line=line)
     try:
         try:
             node = yaml.compose(text, Loader=_LOADER)
