@@ -486,6 +486,7 @@ _PYDANTIC_MESSAGES = {
     "missing": "缺少必填字段",
     "extra_forbidden": "不认识的字段（拼写错误？）",
     "string_type": "应为文字",
+    "string_unicode": "文字里有无效的字符（孤立的代理码位），请删除后重新保存",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
     "bool_type": "应为 true 或 false",

@@ -92,6 +92,32 @@ class _Filters:
         return When.parse(value).format(self.year, numerals)
 
 
+MAX_VALUE_CHARS = 1_000_000   # no string or list a template builds may grow beyond this
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, plus bounds on the operators that can allocate without limit
+    (``'x' * 10**8``, ``9 ** 9 ** 9``): the time limit cannot interrupt one huge allocation."""
+
+    intercepted_binops = frozenset(["*", "**", "+"])
+
+    def call_binop(self, context, operator, left, right):
+        def size(v):
+            return len(v) if isinstance(v, (str, list, tuple)) else None
+
+        if operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
+            if abs(right) > 64 and abs(left) > 1:
+                raise jinja2.exceptions.SecurityError(f"乘方太大：{left} ** {right}")
+        elif operator == "*":
+            for seq, k in ((left, right), (right, left)):
+                if size(seq) is not None and isinstance(k, int) and size(seq) * k > MAX_VALUE_CHARS:
+                    raise jinja2.exceptions.SecurityError(f"重复后超过 {MAX_VALUE_CHARS:,} 个字符")
+        elif operator == "+" and size(left) is not None and size(right) is not None:
+            if size(left) + size(right) > MAX_VALUE_CHARS:
+                raise jinja2.exceptions.SecurityError(f"拼接后超过 {MAX_VALUE_CHARS:,} 个字符")
+        return super().call_binop(context, operator, left, right)
+
+
 def _finalize(value):
     return "" if value is None else value
 
@@ -138,7 +164,7 @@ def wrap(value):
 @lru_cache(maxsize=8)
 def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
     dirs = [*extra_dirs, str(BUILTIN_TEMPLATES)]
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         loader=jinja2.FileSystemLoader(dirs, encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -189,6 +215,11 @@ def _render_field(source: str, plan: Plan, field: str) -> str:
                           field=field) from None
     except jinja2.exceptions.SecurityError as exc:
         raise GendocError(f"模板做了不允许的操作：{exc}", field=field) from None
+    except TypeError as exc:
+        if "no loader" in str(exc):
+            raise GendocError("模板字段里不能用 include、import 或 extends 引入其他文件",
+                              field=field) from None
+        raise GendocError(f"模板出错：TypeError: {exc}", field=field) from None
     except Exception as exc:  # noqa: BLE001 - anything a user template can raise
         raise GendocError(f"模板出错：{type(exc).__name__}: {exc}", field=field) from None
     if len(out) > MAX_FIELD_OUTPUT:
@@ -198,7 +229,7 @@ def _render_field(source: str, plan: Plan, field: str) -> str:
 
 @lru_cache(maxsize=1)
 def _field_env() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env = BoundedSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
     env.globals.clear()  # no range(), no lipsum, no cycler: a lead-in needs none of them
     return env
 

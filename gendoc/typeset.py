@@ -216,7 +216,7 @@ def lines_needed(text: str, indent_chars: float = 0, per_line: int = GB.CHARS_PE
 _GOOD_AFTER = "的于和与及、，"
 # words a title line may start with (no word segmenter: the common heads of 公文 titles)
 _GOOD_BEFORE = ("关于", "印发", "实施方案", "工作方案", "工作要点", "的通知", "的意见", "的报告", "长效机制",
-                "活动", "工作", "建设", "实施", "整改", "总结", "《")
+                "活动", "工作", "建设", "实施", "整改", "总结", "《", "全县", "全市", "全省", "全区", "全系统")
 _OPEN, _CLOSE = "《“（(〈「", "》”）)〉」"
 
 
@@ -250,21 +250,56 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
             s += 10  # hourglass
         return s
 
-    for cuts in itertools.combinations(allowed, n - 1):
-        sc = score(cuts)
-        if sc is not None and (best_score is None or sc < best_score):
-            best, best_score = cuts, sc
+    def search(positions):
+        """Best cuts, each within a few characters of its evenly spaced ideal (bounded work)."""
+        prefix = [0.0]
+        for ch in title:
+            prefix.append(prefix[-1] + text_width(ch))
+        total = prefix[-1]
+        windows = [[c for c in positions if abs(prefix[c] - total * k / n) <= _TITLE_SLACK]
+                   for k in range(1, n)]
+        found, found_score = None, None
+        for cuts in itertools.product(*windows):
+            if any(b <= a for a, b in zip(cuts, cuts[1:])):
+                continue
+            sc = score(cuts)
+            if sc is not None and (found_score is None or sc < found_score):
+                found, found_score = cuts, sc
+        return found
+
+    if n > _TITLE_MAX_LINES:
+        return _greedy_lines(title, per_line)
+    best = search(allowed)
     if best is None:
         # no break outside 《》/“” fits: break inside them, on the best balance
-        allowed = [i for i in range(1, len(title))
-                   if not (title[i - 1].isdigit() and title[i].isdigit()) and title[i] not in _CLOSE + "。，、：；"]
-        for cuts in itertools.combinations(allowed, n - 1):
-            sc = score(cuts)
-            if sc is not None and (best_score is None or sc < best_score):
-                best, best_score = cuts, sc
+        best = search([i for i in range(1, len(title))
+                       if not (title[i - 1].isdigit() and title[i].isdigit())
+                       and title[i] not in _CLOSE + "。，、：；"])
     if best is None:
-        return [title]
+        return _greedy_lines(title, per_line)
     return [title[a:b] for a, b in zip((0, *best), (*best, len(title)))]
+
+
+_TITLE_SLACK = 5        # characters a line may differ from an even split
+_TITLE_MAX_LINES = 4    # GB/T 9704 titles run to three lines; beyond four, fill lines greedily
+
+
+def _greedy_lines(title: str, per_line: int) -> list[str]:
+    """Fill each line, backing up to a preferred break within five characters."""
+    lines, start = [], 0
+    while start < len(title):
+        end, width = start, 0.0
+        while end < len(title) and width + text_width(title[end]) <= per_line:
+            width += text_width(title[end])
+            end += 1
+        if end < len(title):
+            for cut in range(end, max(start + 1, end - 5), -1):
+                if title[cut - 1] in _GOOD_AFTER or title[cut:].startswith(_GOOD_BEFORE):
+                    end = cut
+                    break
+        lines.append(title[start:end])
+        start = end
+    return lines
 
 
 # ------------------------------------------------------------------ numbering
