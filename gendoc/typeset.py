@@ -256,7 +256,7 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
         for ch in title:
             prefix.append(prefix[-1] + text_width(ch))
         total = prefix[-1]
-        windows = [[c for c in positions if abs(prefix[c] - total * k / n) <= _TITLE_SLACK]
+        windows = [[c for c in positions if unbounded or abs(prefix[c] - total * k / n) <= _TITLE_SLACK]
                    for k in range(1, n)]
         found, found_score = None, None
         for cuts in itertools.product(*windows):
@@ -269,6 +269,7 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
 
     if n > _TITLE_MAX_LINES:
         return _greedy_lines(title, per_line)
+    unbounded = n <= 3          # two or three lines: every combination is cheap
     best = search(allowed)
     if best is None:
         # no break outside 《》/“” fits: break inside them, on the best balance
