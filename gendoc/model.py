@@ -118,6 +118,26 @@ class Document:
     banji: Banji = field(default_factory=Banji)
 
 
+# ---------------------------------------------------------------- sentence ends
+
+_TRAILING = "。；，、：.;,:"
+
+
+def strip_end(text) -> str:
+    """A heading on its own line, an attachment name, a lead-in before a colon: no final
+    punctuation (GB/T 9704 practice)."""
+    return str(text or "").rstrip().rstrip(_TRAILING).rstrip()
+
+
+def end_sentence(text) -> str:
+    """A run-in heading or a sentence: ends with 。 unless it already ends with 。！？：… (a
+    closing bracket or quote still takes the 。 after it: ……（试行）。)."""
+    text = str(text or "").rstrip().rstrip("；，、;,").rstrip()
+    if not text:
+        return ""
+    return text if text[-1] in "。！？：…:?!" else text + "。"
+
+
 # ---------------------------------------------------------------- markup
 
 _ESCAPE_RE = re.compile(r"([\\#+@|])")

@@ -433,7 +433,8 @@ class Plan(Strict):
     rectifications: list[Rectification] = Field(default_factory=list)
     requirements: list[Requirement] = Field(default_factory=list)
     closing: str | None = None
-    notice_text: str | None = Field(None, description="印发通知的正文；默认“现将《……》印发给你们，请……”")
+    notice_text: Names = Field(default_factory=list,
+                               description="印发通知的正文（一段或几段）；默认“现将《……》印发给你们，请……”")
     attachments: list[Attachment] = Field(default_factory=list)
 
     _file: str | None = PrivateAttr(None)

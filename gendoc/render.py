@@ -23,7 +23,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .dates import When, cn_number, format_full_date
 from .errors import GendocError
-from .model import Banji, Document, Head, Signature, escape_markup, parse_markup
+from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup,
+                    strip_end)
 from .plan import Plan, load_plan
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
@@ -59,18 +60,6 @@ def time_limit(seconds: float, what: str):
 
 def _join(values: Iterable, sep: str = "、") -> str:
     return sep.join(str(v) for v in values if v)
-
-
-def _period(text) -> str:
-    """End a sentence with 。 unless it already ends with punctuation."""
-    text = str(text or "").rstrip()
-    if not text:
-        return ""
-    return text if text[-1] in "。！？；：…”）" else text + "。"
-
-
-def _strip_period(text) -> str:
-    return str(text or "").rstrip().rstrip("。；，、")
 
 
 def _ordinal(n: int, word: str = "是") -> str:
@@ -174,7 +163,7 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.globals.update(h=lambda level: "#" * int(level), SEP="|", plus=lambda n=1: "+" * int(n))
-    env.filters.update(cn=cn_number, join=_join, period=_period, strip_period=_strip_period,
+    env.filters.update(cn=cn_number, join=_join, period=end_sentence, strip_period=strip_end,
                        ordinal=_ordinal, full_date=format_full_date)
     return env
 

@@ -27,8 +27,8 @@ from docx.shared import Mm, Pt, Twips
 
 from .dates import cn_number
 from .errors import GendocWarning
-from .model import (Attachment, Banji, Block, Document, Heading, Item, PageBreak, Para,
-                    Signature, Table)
+from .model import (Banji, Block, Document, Heading, Item, PageBreak, Para, Signature, Table,
+                    end_sentence, strip_end)
 
 
 def tw(length) -> int:
@@ -72,6 +72,8 @@ class GB:
     SEPARATOR_SPACE = 3                          # points between line box and rule: 4 mm below the glyphs
     # 7.4 — 版记 rules: first/last thick 0.35 mm, inner thin 0.25 mm (eighths of a pt)
     BANJI_THICK, BANJI_THIN = 8, 6
+    # 7.3.5.5: a last body paragraph of at most this many lines moves with the 署名
+    KEEP_WITH_SIGNATURE = 6
     BANJI_FIT = 20                               # twips taken off the last row for the rule's width
     BANJI_OFFSET = Pt(4.6)                       # calibrated in LibreOffice 7.4: a table starts 6.5 pt
                                                  # below the paragraph above it; the rules add 1.9 pt
@@ -84,7 +86,7 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML_BAD = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def xml_text(text: str, where: list | None = None) -> str:
+def xml_text(text: str) -> str:
     """Escape text for an XML text node; drop characters XML 1.0 forbids (with a warning)."""
     if _XML_BAD.search(text):
         bad = sorted({f"U+{ord(c):04X}" for c in _XML_BAD.findall(text)})
@@ -184,6 +186,14 @@ def _ppr(style: str, *, jc: str | None = None, ind: str = "", keep_next: bool = 
     if sect:
         p.append(sect)
     return "<w:pPr>" + "".join(p) + "</w:pPr>"
+
+
+def _keep_with_next(out: list[str], i: int) -> None:
+    """Give paragraph ``out[i]`` keep-with-next, with widow/orphan control so that only its
+    last lines move, not the whole paragraph (a table or a page break is left alone)."""
+    if 0 <= i < len(out) and out[i].startswith("<w:p><w:pPr><w:pStyle") and "<w:keepNext/>" not in out[i]:
+        head, sep, rest = out[i].partition("/>")
+        out[i] = head + sep + '<w:keepNext/><w:widowControl w:val="1"/>' + rest
 
 
 def _para(style: str, body: str = "", **kw) -> str:
@@ -329,28 +339,23 @@ class Counter:
         return self.n[level]
 
 
-_END_PUNCT = "。；，：、.;,:"
-
-
-def _standalone(text: str) -> str:
-    return text.rstrip("。；，、.;,")
-
-
-def _run_in_head(text: str) -> str:
-    text = text.rstrip("；，、;,")
-    return text if text and text[-1] in "。：？！:?!" else text + "。"
-
-
 # ------------------------------------------------------------------ the typesetter
 
 @dataclass
 class Layout:
-    """What the typesetter estimated: pages and where the 版记 went."""
+    """What the typesetter estimated: body pages and the (even) page of the 版记."""
 
-    pages: int
-    last_line: int
-    banji_page: int | None
-    banji_mode: str
+    body_pages: int
+    banji_page: int | None = None
+
+    @property
+    def pages(self) -> int:
+        return self.banji_page or self.body_pages
+
+    @property
+    def blank_before_banji(self) -> bool:
+        """The body ends on an even page, so a blank page comes before the 版记 (7.5)."""
+        return self.banji_page is not None and self.banji_page == self.body_pages + 2
 
 
 class _Flow:
@@ -403,10 +408,17 @@ class Typesetter:
             out.append(_para("GwFlush", _run(doc.recipients + "：")))
             flow.add(1 + lines_needed(doc.recipients + "："))
         self._blocks(doc.body, out, flow)
+        last_body = len(out) - 1
         names = [a.title for a in doc.attachments]
         if names and doc.attachment_note:
             self._attachment_note(names, out, flow)
         if doc.signature and (doc.signature.name or doc.signature.date):
+            # 7.3.5.5: no page of signature alone. A short last paragraph goes with the
+            # 署名 and date (LibreOffice moves a keep-with-next paragraph whole, so a long
+            # one would leave a half-empty page; the first paragraph stays on page 1).
+            if len(doc.body) >= 2 and isinstance(doc.body[-1], (Para, Item)) \
+                    and lines_needed(doc.body[-1].text, 2) <= GB.KEEP_WITH_SIGNATURE:
+                _keep_with_next(out, last_body)
             self._signature(doc.signature, out, flow)
         for note in doc.notes:
             text = note if note.startswith("（") else f"（{note}）"
@@ -424,7 +436,11 @@ class Typesetter:
             flow.add(4)
             self._blocks(att.blocks, out, flow)
         layout = self._banji(doc.banji, out, flow)
-        out.append(self._sect_xml("evenPage" if layout.banji_page else "nextPage"))
+        if layout.banji_page:
+            # 7.5: after a blank page neither the blank page nor the 版记 page is numbered
+            out.append(self._sect_xml("evenPage", numbered=not layout.blank_before_banji))
+        else:
+            out.append(self._sect_xml("nextPage"))
         return "".join(out), layout
 
     def _head(self, head, out: list[str], flow: _Flow) -> None:
@@ -474,18 +490,18 @@ class Typesetter:
                 label = number_label(b.level, counter.next(b.level))
                 style = f"GwH{b.level}"
                 if b.run_in is not None:
-                    head = _run_in_head(b.text)
+                    head = end_sentence(b.text)
                     body = _run(label + head, _heading_font(b.level)) + _run(b.run_in)
                     out.append(_para(style, body))
                     flow.add(lines_needed(label + head + b.run_in, 2))
                 else:
-                    text = label + _standalone(b.text)
+                    text = label + strip_end(b.text)
                     out.append(_para(style, _run(text, _heading_font(b.level)), keep_next=True))
                     flow.add(lines_needed(text, 2))
             elif isinstance(b, Item):
                 label = number_label(b.level, counter.next(b.level))
                 if b.title:
-                    head = _run_in_head(b.title)
+                    head = end_sentence(b.title)
                     text = label + head + b.text
                     out.append(_para("GwBody", _run(label + head) + _run(b.text)))
                 else:
@@ -555,11 +571,11 @@ class Typesetter:
     # ---- 附件说明 (7.3.6)
     def _attachment_note(self, names: list[str], out: list[str], flow: _Flow) -> None:
         char = tw(GB.CHAR)
-        out.append(_blank())
+        out.append(_para("GwFlush", keep_next=True))  # one blank line, kept with the 附件说明
         flow.add(1)
         if len(names) == 1:
             left = 5 * char  # 2 chars indent + "附件："
-            out.append(_para("GwFlush", _run("附件：" + _standalone(names[0])),
+            out.append(_para("GwFlush", _run("附件：" + strip_end(names[0])), keep_next=True,
                              ind=f'<w:ind w:left="{left}" w:hanging="{3 * char}"/>'))
             flow.add(lines_needed(names[0], 5))
             return
@@ -569,8 +585,8 @@ class Typesetter:
         for i, name in enumerate(names, 1):
             prefix = "附件：" if i == 1 else ""
             start = 2 * char if i == 1 else 5 * char
-            body = _run(f"{prefix}{i}.") + "<w:r><w:tab/></w:r>" + _run(_standalone(name))
-            out.append(_para("GwFlush", body, tabs=tabs,
+            body = _run(f"{prefix}{i}.") + "<w:r><w:tab/></w:r>" + _run(strip_end(name))
+            out.append(_para("GwFlush", body, tabs=tabs, keep_next=True,
                              ind=f'<w:ind w:left="{name_at}" w:hanging="{name_at - start}"/>'))
             flow.add(lines_needed(name, name_at / char))
 
@@ -603,7 +619,7 @@ class Typesetter:
     # ---- 版记 (7.4): thick/thin rules, at the foot of the last, even page
     def _banji(self, banji: Banji, out: list[str], flow: _Flow) -> Layout:
         if banji.empty:
-            return Layout(flow.page, math.ceil(flow.line), None, "none")
+            return Layout(flow.page)
         rows = []
         small = tw(GB.CHAR_SMALL)
         rpr = dict(size=GB.SIZE_SMALL, spacing=Pt(0))
@@ -649,11 +665,12 @@ class Typesetter:
                                                 f'w:lineRule="exact"/>', snap_off=True))
         out.append(table)
         page = flow.page + 1 if flow.page % 2 else flow.page + 2
-        return Layout(page, math.ceil(flow.line), page, "even-page")
+        return Layout(flow.page, page)
 
-    def _sect_xml(self, start: str = "nextPage") -> str:
-        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFtrOdd"/>'
-                f'<w:footerReference w:type="even" r:id="rIdFtrEven"/>'
+    def _sect_xml(self, start: str = "nextPage", numbered: bool = True) -> str:
+        odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
+        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="{odd}"/>'
+                f'<w:footerReference w:type="even" r:id="{even}"/>'
                 f'<w:type w:val="{start}"/>'
                 f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
                 f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
@@ -725,7 +742,7 @@ def _styles_xml() -> str:
                '<w:jc w:val="center"/></w:pPr>',
                _rpr(GB.FONT_MARK, latin=GB.FONT_MARK, color=GB.RED, spacing=Pt(0), snap_off=True)),
         _style("GwDocNo", "gw 发文字号", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>'),
-        _style("GwSign", "gw 署名日期", '<w:pPr><w:keepNext/><w:ind w:firstLine="0"/><w:jc w:val="right"/></w:pPr>'),
+        _style("GwSign", "gw 署名日期", '<w:pPr><w:ind w:firstLine="0"/><w:jc w:val="right"/></w:pPr>'),
         _style("GwBanji", "gw 版记", '<w:pPr><w:ind w:firstLine="0"/></w:pPr>',
                _rpr(GB.FONT_BODY, size=GB.SIZE_SMALL)),
         _style("GwTable", "gw 表格", f'<w:pPr><w:spacing w:before="0" w:after="0" w:line="{tw(GB.TABLE_LINE)}" '

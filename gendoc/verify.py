@@ -648,9 +648,11 @@ def rule_lines_per_page(lay: Layout) -> Rule:
         counts[n] = line_slots(lay, lines)
     # keep-with-next moves a heading that would stand alone at the foot of a page to the
     # next page (gbt9704.md §7.7): such a page may end one or two lines early.
+    # Likewise the last lines of the body move with the 署名 and 成文日期 (7.3.5.5).
     bad = [n for n, c in counts.items()
-           if c != LINES_PER_PAGE and not (LINES_PER_PAGE - 2 <= c < LINES_PER_PAGE
-                                           and _starts_with_heading(lay, n + 1))]
+           if c != LINES_PER_PAGE
+           and not (LINES_PER_PAGE - 2 <= c < LINES_PER_PAGE and _starts_with_heading(lay, n + 1))
+           and not (LINES_PER_PAGE - 7 <= c < LINES_PER_PAGE and _holds_signature(lay, n + 1))]
     dist = Counter(counts.values())
     value = (", ".join(f"{k} lines ×{v}" for k, v in sorted(dist.items()))
              + f" on pages {','.join(map(str, counts))}; pitch {lay.pitch:.2f} pt")
@@ -658,6 +660,14 @@ def rule_lines_per_page(lay: Layout) -> Rule:
 
 
 _HEADING_START = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.|（\d+）)")
+
+
+def _holds_signature(lay: Layout, page: int) -> bool:
+    """Does ``page`` hold the 成文日期 of a signature block (a right-set date line)?"""
+    if page > len(lay.pages):
+        return False
+    return any(_DATE_LINE.match(ln.text) and ln.x0 > (lay.left or 0) + 8 * ln.size
+               for ln in lay.running_lines(page))
 
 
 def _starts_with_heading(lay: Layout, page: int) -> bool:
@@ -910,14 +920,34 @@ def rule_body_on_page1(lay: Layout) -> Rule:
                  [] if lines else [1])
 
 
+_DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+
+
+def rule_signature_with_body(lay: Layout) -> Rule:
+    """7.3.5.5: the 署名 and 成文日期 never stand on a page without body text: above the
+    成文日期 on its page there is a line that is neither 附件说明 nor the 署名."""
+    desc = "署名页有正文 / the page with the 署名 and date also holds body text"
+    exp = "body text above the 署名 on its page"
+    for p in lay.pages:
+        lines = lay.running_lines(p.number)
+        for i, ln in enumerate(lines):
+            if not _DATE_LINE.match(ln.text) or ln.x0 < (lay.left or 0) + 8 * ln.size:
+                continue
+            above = lines[:max(i - 1, 0)]
+            body = [a for a in above if not a.text.startswith("附件") and not re.match(r"^\d+\.", a.text)]
+            return _rule("signature-with-body", desc, bool(body),
+                         f"page {p.number}: {len(body)} body lines above the 署名", exp,
+                         [] if body else [p.number])
+    return _not_applicable("signature-with-body", desc, "no 成文日期 found", exp)
+
+
 def _page_number_pages(lay: Layout) -> tuple[list[int], list[int]]:
-    """(pages that must carry a number, pages allowed without one)."""
-    allowed = []
-    if lay.banji_page:
-        allowed.append(lay.banji_page)
-        if lay.banji_page - 1 in lay.blank:
-            allowed.append(lay.banji_page - 1)
-    return [p.number for p in lay.pages if p.number not in allowed], allowed
+    """(pages that must carry a number, pages that must not). 7.5: when a blank page
+    precedes the 版记 page, neither the blank page nor the 版记 page is numbered."""
+    bare = []
+    if lay.banji_page and lay.banji_page - 1 in lay.blank:
+        bare = [lay.banji_page - 1, lay.banji_page]
+    return [p.number for p in lay.pages if p.number not in bare], bare
 
 
 def rule_page_number_format(lay: Layout) -> Rule:
@@ -972,9 +1002,10 @@ def rule_page_number_position(lay: Layout) -> Rule:
 
 def rule_page_number_sequence(lay: Layout) -> Rule:
     desc = "页码连续 / every page numbered, numbers consecutive"
-    must, allowed = _page_number_pages(lay)
-    exp = "page N shows N" + (f"; pages {allowed} may go unnumbered" if allowed else "")
+    must, bare = _page_number_pages(lay)
+    exp = "page N shows N" + (f"; blank page and 版记 page {bare} unnumbered (7.5)" if bare else "")
     missing = [n for n in must if not lay.page(n).page_number_line]
+    extra = [n for n in bare if lay.page(n).page_number_line]
     wrong = []
     for p in lay.pages:
         if p.page_number_line:
@@ -986,10 +1017,12 @@ def rule_page_number_sequence(lay: Layout) -> Rule:
         parts.append(f"no number on pages {missing}")
     if wrong:
         parts.append(f"wrong number on pages {wrong}")
+    if extra:
+        parts.append(f"numbered though it should not be: pages {extra}")
     numbered = sum(1 for p in lay.pages if p.page_number_line)
     value = "; ".join(parts) or f"{numbered} of {len(lay.pages)} pages numbered 1…"
-    return _rule("page-number-sequence", desc, not (missing or wrong), value, exp,
-                 missing + wrong)
+    return _rule("page-number-sequence", desc, not (missing or wrong or extra), value, exp,
+                 missing + wrong + extra)
 
 
 def rule_attachment_new_page(lay: Layout) -> Rule:
@@ -1048,13 +1081,13 @@ def rule_no_blank_pages(lay: Layout) -> Rule:
 RULES = [
     rule_paper, rule_margin_left, rule_margin_top, rule_lines_per_page, rule_chars_per_line,
     rule_font_body, rule_font_title, rule_font_h1, rule_font_h2, rule_red_mark, rule_red_line,
-    rule_doc_number, rule_body_on_page1, rule_page_number_format, rule_page_number_position,
+    rule_doc_number, rule_body_on_page1, rule_signature_with_body, rule_page_number_format, rule_page_number_position,
     rule_page_number_sequence, rule_attachment_new_page, rule_banji_bottom, rule_banji_even,
     rule_no_blank_pages,
 ]
 RULE_IDS = ["paper-a4", "margin-left", "margin-top", "lines-per-page", "chars-per-line",
             "font-body", "font-title", "font-h1", "font-h2", "red-mark", "red-line",
-            "doc-number", "body-on-page1", "page-number-format", "page-number-position",
+            "doc-number", "body-on-page1", "signature-with-body", "page-number-format", "page-number-position",
             "page-number-sequence", "attachment-new-page", "banji-bottom", "banji-even-page",
             "no-blank-pages"]
 

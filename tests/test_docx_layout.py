@@ -336,7 +336,7 @@ def test_unsealed_signature_has_one_blank_line_above_it(docs):
 def _footer_targets(d: Docx) -> dict[str, str]:
     rels = etree.fromstring(d.raw["word/_rels/document.xml.rels"])
     by_id = {r.get("Id"): r.get("Target") for r in rels}
-    sect = _sect_prs(d)[-1]
+    sect = _sect_prs(d)[0]  # the body section (the 版记 section may be unnumbered)
     R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     return {ref.get(w("type")): "word/" + by_id[ref.get(R)] for ref in sect.findall(w("footerReference"))}
 

