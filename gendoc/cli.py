@@ -93,7 +93,8 @@ def check(plans, template_dirs):
                 build_document(plan, tuple(template_dirs))
             for w in caught:
                 if issubclass(w.category, GendocWarning):
-                    click.echo(f"警告：{name}: {w.message}", err=True)
+                    text = str(w.message)
+                    click.echo(f"警告：{text if text.startswith(name) else f'{name}: {text}'}", err=True)
             click.echo(f"{name}: 通过")
         except GendocError as exc:
             failed += 1

@@ -189,7 +189,7 @@ class When:
         """Render as clerks write it: 2月28日—3月7日, 4月上旬, 2014年2月至3月 …"""
         s, e = self.start, self.end
         show_year = plan_year is None or s.year != plan_year or (e is not None and e.year != s.year)
-        if e is None:
+        if e is None or e == s:
             return _fmt_point(s, show_year, numerals)
         if s.day and e.day and not s.part and not e.part and not s.extra_days:
             return (_fmt_point(s, show_year, numerals) + RANGE_DASH

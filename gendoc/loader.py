@@ -95,6 +95,10 @@ def _mark_line(mark) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_PLAIN_NUMBER = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
+
+
 class _Walker:
     """Builds plain Python data from a composed YAML node graph, recording lines."""
 
@@ -190,6 +194,10 @@ class _Walker:
     def scalar(self, node) -> Any:
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # keep as text: the schema checks dates with clear messages
+        if node.tag in (_INT, _FLOAT) and not _PLAIN_NUMBER.match(node.value):
+            # YAML 1.1 reads 010 as 8 and 9:30 as 570: keep such forms as the text the clerk
+            # typed (份号 000017 stays 000017; a number field then reads 010 as 10)
+            return node.value
         if node.tag.startswith("tag:yaml.org,2002:"):
             try:
                 return self.constructor.construct_object(node, deep=True)

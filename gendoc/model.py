@@ -8,7 +8,7 @@ and edit; :func:`parse_markup` turns it into blocks. Each non-blank line is one 
 ``## 标题``                   level-2 heading (（一）)
 ``### 标题`` / ``#### 标题``  level-3 (1.) / level-4 (（1）) heading
 ``## 标题。| 正文``           run-in heading: heading and text in one paragraph
-``+ 正文`` / ``+ 引领语。| 正文``  numbered item, one level below the enclosing heading
+``+ 正文`` / ``+ 引领语。| 正文``  numbered item: 1. under 一、 or （一）, （1） under 1.
 ``++ 正文``                   sub-item, one level below the item
 ``@attachment 标题``          starts an attachment (new page, 附件N, its own numbering)
 ``@center 文字``              a centred line (a sub-title inside an attachment)

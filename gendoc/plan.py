@@ -139,6 +139,11 @@ class Meta(Strict):
     year: int | None = Field(None, ge=1949, le=2100, description="计划年度；正文日期与之同年时不写年份")
     red_head: bool | None = Field(None, description="是否排版头（发文机关标志、发文字号、红色分隔线）；默认有发文字号时排")
 
+    @field_validator("copy_number", mode="before")
+    @classmethod
+    def _copy_number_digits(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
     @field_validator("copy_number")
     @classmethod
     def _copy_number(cls, v: str | None) -> str | None:
@@ -440,21 +445,28 @@ class Plan(Strict):
     _file: str | None = PrivateAttr(None)
     _lines: LineMap | None = PrivateAttr(None)
 
-    @model_validator(mode="after")
-    def _checks(self) -> "Plan":
-        for i, ph in enumerate(self.phases):
-            for j, item in enumerate(ph.items):
-                if item.when and not item.when.within(ph.when):
-                    warnings.warn(GendocWarning(
-                        f"phases[{i}].items[{j}].when：{item.when} 不在阶段“{ph.name}”（{ph.when}）之内"))
-            for j, mt in enumerate(ph.meetings):
-                if mt.when and not mt.when.within(ph.when):
-                    warnings.warn(GendocWarning(
-                        f"phases[{i}].meetings[{j}].when：{mt.when} 不在阶段“{ph.name}”（{ph.when}）之内"))
-        for a, b in zip(self.phases, self.phases[1:]):
-            if b.when.first < a.when.first:
-                warnings.warn(GendocWarning(f"阶段“{b.name}”开始早于前一阶段“{a.name}”"))
-        return self
+
+
+
+def warn(plan: "Plan", path: tuple, message: str) -> None:
+    """A warning about the plan, located like an error: file:line: field: message."""
+    lines = getattr(plan, "_lines", None)
+    located = GendocError(message, file=getattr(plan, "_file", None),
+                          line=lines.line_of(path) if lines else None, field=dotted(path) or None)
+    warnings.warn(GendocWarning(located.located()), stacklevel=2)
+
+
+def check_dates(plan: "Plan") -> None:
+    """Dates that parse but look wrong: an item or meeting outside its phase, phases out of order."""
+    for i, ph in enumerate(plan.phases):
+        for kind in ("items", "meetings"):
+            for j, node in enumerate(getattr(ph, kind)):
+                if node.when and not node.when.within(ph.when):
+                    warn(plan, ("phases", i, kind, j, "when"),
+                         f"{node.when} 不在阶段“{ph.name}”（{ph.when}）之内")
+    for i, (a, b) in enumerate(zip(plan.phases, plan.phases[1:]), 1):
+        if b.when.first < a.when.first:
+            warn(plan, ("phases", i, "when"), f"阶段“{b.name}”开始早于前一阶段“{a.name}”")
 
 
 def _section_depth_errors(data: Any, path: tuple) -> list[tuple[tuple, str]]:
@@ -545,6 +557,7 @@ def validate(data: Any, lines: LineMap, file: str) -> Plan:
     try:
         plan = Plan.model_validate(data)
         plan._file, plan._lines = file, lines
+        check_dates(plan)
         return plan
     except ValidationError as exc:
         seen = set()

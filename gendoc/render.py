@@ -25,7 +25,7 @@ from .dates import When, cn_number, format_full_date
 from .errors import GendocError
 from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup,
                     strip_end)
-from .plan import Plan, load_plan
+from .plan import Plan, load_plan, warn
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
 
@@ -116,14 +116,17 @@ class View:
     markup (see :func:`gendoc.model.escape_markup`), so no plan value can create headings,
     items or attachments, whatever filters a template applies to it."""
 
-    __slots__ = ("_obj",)
+    __slots__ = ("_obj", "_seen")
 
-    def __init__(self, obj):
+    def __init__(self, obj, seen: set | None = None):
         self._obj = obj
+        self._seen = seen  # the root view records which plan fields the template read
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
+        if self._seen is not None:
+            self._seen.add(name)
         return wrap(getattr(self._obj, name))
 
     def __bool__(self):
@@ -237,7 +240,7 @@ def document_head(plan: Plan) -> Head | None:
         secrecy=str(m.secrecy) if m.secrecy else None, urgency=m.urgency)
 
 
-def template_context(plan: Plan) -> dict:
+def template_context(plan: Plan, seen: set | None = None) -> dict:
     f = _Filters(plan)
     leads = {"guiding_ideology": "", "targets": "", "sections": ""}
     for name, value in (("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead),
@@ -246,13 +249,13 @@ def template_context(plan: Plan) -> dict:
         if value:
             leads[name] = escape_markup(
                 render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead"))
-    view = View(plan)
+    view = View(plan, seen)
     return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.year,
                 ctx=wrap(plan.context), leads=leads, when=f.when,
                 docno=lambda d: str(d._obj if isinstance(d, View) else d) if d else "")
 
 
-def render_markup(plan: Plan, template_dirs: tuple[str, ...] = ()) -> str:
+def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | None = None) -> str:
     env = environment(tuple(template_dirs))
     name = plan.template
     file = getattr(plan, "_file", None)
@@ -265,23 +268,45 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = ()) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
                           line=exc.lineno) from None
-    ctx = template_context(plan)
+    ctx = template_context(plan, seen)
     try:
         with time_limit(TEMPLATE_SECONDS, f"模板 {name}"):
             return tpl.render(**ctx)
     except GendocError:
         raise
-    except jinja2.UndefinedError as exc:
-        raise GendocError(f"模板引用了不存在的字段：{exc.message}", file=tpl.filename) from None
     except jinja2.TemplateSyntaxError as exc:
         raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
                           line=exc.lineno) from None
-    except jinja2.exceptions.SecurityError as exc:
-        raise GendocError(f"模板做了不允许的操作：{exc}", file=tpl.filename) from None
-    except RecursionError:
-        raise GendocError("模板递归过深", file=tpl.filename) from None
     except Exception as exc:  # noqa: BLE001 - a user template may raise anything
-        raise GendocError(f"模板出错：{type(exc).__name__}: {exc}", file=tpl.filename) from None
+        file, line = _template_frame(exc, tpl.filename)
+        if isinstance(exc, jinja2.UndefinedError):
+            message = "模板引用了不存在的字段：" + _plain(exc.message or "")
+        elif isinstance(exc, jinja2.exceptions.SecurityError):
+            message = f"模板做了不允许的操作：{exc}"
+        elif isinstance(exc, RecursionError):
+            message = "模板递归过深"
+        else:
+            message = f"模板出错：{type(exc).__name__}: {_plain(str(exc))}"
+        raise GendocError(message, file=file, line=line) from None
+
+
+def _template_frame(exc: BaseException, default: str | None) -> tuple[str | None, int | None]:
+    """The template file and line where a render error happened (Jinja2 rewrites traceback
+    frames to point into the template source)."""
+    file, line = default, None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            file, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    return file, line
+
+
+def _plain(message: str) -> str:
+    """Speak of the plan, not of gendoc's classes."""
+    return (message.replace("'gendoc.render.View object'", "计划数据")
+            .replace("'dict object'", "映射").replace("has no attribute", "里没有"))
 
 
 def plan_line(plan: Plan, path: tuple) -> int | None:
@@ -289,9 +314,17 @@ def plan_line(plan: Plan, path: tuple) -> int | None:
     return lines.line_of(path) if lines else None
 
 
+# plan fields that are data for checks, tables and tools (domain.md §2.3: the prose is what
+# is printed), or that reach templates through ``leads``: no warning when a template skips them
+_DATA_FIELDS = {"schema_version", "template", "meta", "context", "calendar", "responsibilities",
+                "rectifications", "sections_lead"}
+
+
 def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
-    markup = render_markup(plan, template_dirs)
-    body, attachments = parse_markup(markup, source=f"{plan.template}.j2")
+    seen: set = set()
+    markup = render_markup(plan, template_dirs, seen)
+    body, attachments = parse_markup(markup, source=f"模板 {plan.template}.j2 的输出")
+    _warn_lost_content(plan, seen, attachments)
     m = plan.meta
     notes = list(m.notes)
     if m.contact:
@@ -299,7 +332,7 @@ def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
     return Document(
         title_lines=list(m.title_lines) if m.title_lines else break_title(m.title),
         head=document_head(plan),
-        recipients="、".join(m.recipients) or None,
+        recipients="、".join(strip_end(r) for r in m.recipients) or None,  # the ：is the typesetter's
         body=body,
         attachments=attachments,
         signature=Signature(name=m.signature or m.issuer.name,
@@ -308,6 +341,21 @@ def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
         banji=Banji(cc=list(m.cc), printer=m.printing.by if m.printing else None,
                     print_date=format_full_date(m.printing.date) if m.printing else None),
     )
+
+
+def _warn_lost_content(plan: Plan, seen: set, attachments) -> None:
+    """What a clerk wrote but will not find in the document."""
+    for name in type(plan).model_fields:
+        if name == "targets" and plan.targets and not plan.targets.render:
+            continue
+        if name not in _DATA_FIELDS and name not in seen and getattr(plan, name):
+            warn(plan, (name,), f"模板 {plan.template} 不排这一部分，它不会出现在文档里")
+    titles = [a.title for a in attachments]
+    for i, att in enumerate(attachments):
+        if not att.blocks:
+            warn(plan, ("attachments",), f"附件“{att.title}”没有内容（content 写对了吗？）")
+        if titles.index(att.title) != i:
+            warn(plan, ("attachments",), f"附件标题“{att.title}”重复")
 
 
 # ---------------------------------------------------------------- output files

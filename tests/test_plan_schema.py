@@ -220,3 +220,52 @@ def test_json_schema_forbids_unknown_fields_and_describes_meta():
     assert schema.get("additionalProperties") is False
     json.dumps(schema, ensure_ascii=False)  # serialisable
     assert Plan.model_config["extra"] == "forbid"
+
+
+# ---- warnings about content that would silently go missing (located like errors)
+
+def _write(tmp_path, text):
+    p = tmp_path / "w.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+WARN_PLAN = """schema_version: 1
+template: work_points
+meta:
+  genre: 工作要点
+  title: 2014年工作要点
+  issuer: {name: 测试局}
+  year: 2014
+scope: 全局党员
+phases:
+  - name: 动员
+    when: 2014-03-01..2014-03-10
+    items:
+      - {text: 召开动员会, when: 2014-04-02}
+attachments:
+  - {title: 附表}
+"""
+
+
+def test_content_the_template_does_not_print_is_warned_with_its_line(tmp_path):
+    import warnings as _w
+    from gendoc.errors import GendocWarning
+    from gendoc.plan import load_plan
+    from gendoc.render import build_document
+    path = _write(tmp_path, WARN_PLAN)
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always", GendocWarning)
+        build_document(load_plan(path))
+    messages = [str(w.message) for w in caught]
+    assert any(m.startswith(f"{path}:8: scope: ") and "不会出现在文档里" in m for m in messages), messages
+    assert any(m.startswith(f"{path}:9: phases: ") for m in messages), messages
+    assert any(m.startswith(f"{path}:13: phases[0].items[0].when: ") and "不在阶段" in m for m in messages), messages
+    assert any("附件“附表”没有内容" in m for m in messages), messages
+
+
+def test_trailing_colon_in_recipients_is_not_doubled(tmp_path):
+    from gendoc.plan import load_plan
+    from gendoc.render import build_document
+    path = _write(tmp_path, WARN_PLAN.replace("  year: 2014\n", "  year: 2014\n  recipients: [各支部：]\n"))
+    assert build_document(load_plan(path)).recipients == "各支部"
