@@ -10,6 +10,7 @@ values an alias can expand to is bounded.
 from __future__ import annotations
 
 import codecs
+import gc
 import re
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,8 @@ class _Walker:
         return key
 
     def scalar(self, node) -> Any:
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # keep as text: the schema checks dates with clear messages
         if node.tag in (_INT, _FLOAT) and not _PLAIN_NUMBER.match(node.value):
@@ -287,6 +290,18 @@ def _check_expansion(root, file: str) -> None:
 
 
 def load_text(text: str, file: str) -> tuple[Any, LineMap]:
+    """Parse plan text; the cyclic garbage collector is paused meanwhile: the node graph is
+    acyclic and large plans would otherwise pay for repeated full collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_text(text, file)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_text(text: str, file: str) -> tuple[Any, LineMap]:
     _check_tabs(text, file)
     if _rough_flow_depth(text) > 200:
         # the composer recurses once per level (libyaml's in C): very deep flow nesting

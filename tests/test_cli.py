@@ -60,11 +60,11 @@ def test_default_output_is_beside_the_plan(plan):
     assert plan.with_suffix(".docx").is_file()
 
 
-def test_missing_output_directory_is_an_error(plan, tmp_path):
-    result = run("render", plan, "-o", f"{tmp_path}/nowhere/")
+def test_output_file_in_a_missing_folder_is_an_error(plan, tmp_path):
+    result = run("render", plan, "-o", f"{tmp_path}/nowhere/out.docx")
     assert result.exit_code == 1
+    assert "文件夹不存在" in result.stderr
     assert not (tmp_path / "nowhere").exists()
-    assert not (tmp_path / "nowhere.docx").exists()
 
 
 def test_missing_output_directory_with_trailing_slash_says_the_folder_is_missing(plan, tmp_path):
