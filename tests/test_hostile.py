@@ -642,8 +642,11 @@ def test_random_plan_structures(tmp_path_factory, changes):
             node[last] = value
         except (KeyError, IndexError, TypeError):
             pass
+    # _render_or_error fails the test on any exception other than a clean GendocError
+    # (one-line problems, no output file), and on a .docx python-docx cannot open
     text = _render_or_error(dump(plan, d / "p.yaml"), d / "p.docx")
-    assert text is None or isinstance(text, str)
+    if text is not None:
+        assert text.strip(), "a rendered document has at least its title"
 
 
 @PROP
