@@ -377,7 +377,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def output_path(plan_path: Path, plan: Plan, out: "str | Path | None", suffix: str = ".docx") -> Path:
+def output_path(plan_path: Path, out: "str | Path | None", suffix: str = ".docx") -> Path:
     """-o FILE, -o DIR/ (named from the plan), or beside the plan."""
     as_dir = out is not None and str(out).endswith(("/", os.sep))
     out = Path(out) if out is not None else None
@@ -414,7 +414,7 @@ def render_file(plan_path: Path, out: "str | Path | None" = None, *, template_di
                 pdf: bool = False) -> Result:
     plan_path = Path(plan_path)
     plan = load_plan(plan_path)
-    target = output_path(plan_path, plan, out)
+    target = output_path(plan_path, out)
     data, layout = Typesetter().render(build_document(plan, template_dirs))
     write_atomic(target, data)
     result = Result(target, layout)

@@ -44,6 +44,7 @@ class GB:
     MARGIN_TOP, MARGIN_LEFT = Mm(37), Mm(28)
     MARGIN_RIGHT = Mm(26)                        # 210 - 28 - 156
     MARGIN_BOTTOM = Mm(35)                       # 297 - 37 - 225
+    TYPE_AREA_W = Twips(tw(PAGE_W) - tw(MARGIN_LEFT) - tw(MARGIN_RIGHT))  # 版心 156 mm
     FOOTER_DIST = Mm(24)                         # puts the "— 1 —" dash 7 mm below the 版心
     HEADER_DIST = Mm(15)
     # 5.2.3 — 22 lines x 28 characters (rendering.md §3: exact 28.95 pt, run spacing -0.25 pt)
@@ -470,7 +471,7 @@ class Typesetter:
         number = head.doc_number or ""
         if head.signers:
             # 上行文: 字号 left +1 char, 签发人 right -1 char on the same line (7.2.5, 7.2.6)
-            width = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+            width = tw(GB.TYPE_AREA_W)
             char = tw(GB.CHAR)
             tabs = f'<w:tabs><w:tab w:val="right" w:pos="{width - char}"/></w:tabs>'
             runs = _run(number) + "<w:r><w:tab/></w:r>" + _run("签发人：") + _run(
@@ -527,7 +528,7 @@ class Typesetter:
 
     # ---- tables (任务分工表 etc.)
     def _col_widths(self, t: Table) -> list[int]:
-        total = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+        total = tw(GB.TYPE_AREA_W)
         weights = []
         for c in range(len(t.header)):
             longest = max([text_width(t.header[c])] + [text_width(r[c]) for r in t.rows])
@@ -620,28 +621,29 @@ class Typesetter:
     def _banji(self, banji: Banji, out: list[str], flow: _Flow) -> Layout:
         if banji.empty:
             return Layout(flow.page)
-        rows = []
+        rows: list[tuple[str, int]] = []  # (paragraph, grid lines it takes)
         small = tw(GB.CHAR_SMALL)
+        width = tw(GB.TYPE_AREA_W)
         rpr = dict(size=GB.SIZE_SMALL, spacing=Pt(0))
         if banji.cc:
             text = "抄送：" + "，".join(banji.cc) + "。"
-            rows.append(_para("GwBanji", _run(text, **rpr),
-                              ind=f'<w:ind w:left="{4 * small}" w:right="{small}" w:hanging="{3 * small}"/>'))
-        width = tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)
+            per_line = (width - 2 * small) // small  # 4号 characters between the 1-char indents
+            rows.append((_para("GwBanji", _run(text, **rpr),
+                               ind=f'<w:ind w:left="{4 * small}" w:right="{small}" w:hanging="{3 * small}"/>'),
+                         lines_needed(text, 0, per_line)))
         if banji.printer or banji.print_date:
             tabs = f'<w:tabs><w:tab w:val="right" w:pos="{width - small}"/></w:tabs>'
             date = (banji.print_date + "印发") if banji.print_date else ""
-            rows.append(_para("GwBanji", _run(banji.printer or "", **rpr) + "<w:r><w:tab/></w:r>"
-                              + _run(date, **rpr), tabs=tabs,
-                              ind=f'<w:ind w:left="{small}" w:right="0"/>'))
+            rows.append((_para("GwBanji", _run(banji.printer or "", **rpr) + "<w:r><w:tab/></w:r>"
+                               + _run(date, **rpr), tabs=tabs,
+                               ind=f'<w:ind w:left="{small}" w:right="0"/>'), 1))
         thick, thin = GB.BANJI_THICK, GB.BANJI_THIN
         # The 版记 gets the last, even page (7.4): a section that starts on an even page
-        # (renderers insert a blank page when the body ends on an even page, as 7.5 allows),
-        # filled with blank grid lines so that its rows, of exact heights, end on the
-        # bottom edge of the 版心. No pagination guess is needed.
+        # (renderers insert a blank page when the body ends on an even page), filled down
+        # so that its rows, of exact heights, end on the bottom edge of the 版心. Only the
+        # page numbering of that section depends on the page estimate (7.5).
         line = tw(GB.LINE)
-        heights = [line * (lines_needed("抄送：" + "，".join(banji.cc), 4) if i == 0 and banji.cc else 1)
-                   for i in range(len(rows))]
+        heights = [line * n for _, n in rows]
         heights[-1] -= GB.BANJI_FIT
         fill = GB.LINES_PER_PAGE - sum(math.ceil(h / line) for h in heights)
         borders = (f'<w:top w:val="single" w:sz="{thick}" w:space="0" w:color="000000"/>'
@@ -652,7 +654,7 @@ class Typesetter:
                    f'<w:insideV w:val="nil"/>')
         trs = "".join(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{h}" w:hRule="exact"/></w:trPr>'
                       f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
-                      f'{r}</w:tc></w:tr>' for r, h in zip(rows, heights))
+                      f'{r}</w:tc></w:tr>' for (r, _), h in zip(rows, heights))
         table = (f'<w:tbl><w:tblPr><w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
                  f'<w:tblBorders>{borders}</w:tblBorders>'
                  f'<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="0" w:type="dxa"/>'
@@ -689,7 +691,7 @@ def mark_size(mark: str):
     n = len(mark)
     size = next(s for limit, s in GB.MARK_SIZES if n <= limit)
     # never wider than the 版心
-    width_pt = (tw(GB.PAGE_W) - tw(GB.MARGIN_LEFT) - tw(GB.MARGIN_RIGHT)) / 20
+    width_pt = tw(GB.TYPE_AREA_W) / 20
     if n * size.pt > width_pt:
         size = Pt(math.floor(width_pt / n))
     return size

@@ -666,8 +666,7 @@ def _holds_signature(lay: Layout, page: int) -> bool:
     """Does ``page`` hold the 成文日期 of a signature block (a right-set date line)?"""
     if page > len(lay.pages):
         return False
-    return any(_DATE_LINE.match(ln.text) and ln.x0 > (lay.left or 0) + 8 * ln.size
-               for ln in lay.running_lines(page))
+    return any(_is_signature_date(lay, ln) for ln in lay.running_lines(page))
 
 
 def _starts_with_heading(lay: Layout, page: int) -> bool:
@@ -923,6 +922,11 @@ def rule_body_on_page1(lay: Layout) -> Rule:
 _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 
 
+def _is_signature_date(lay: Layout, ln: TextLine) -> bool:
+    """A 成文日期: a full date alone on a line, set well to the right."""
+    return bool(_DATE_LINE.match(ln.text)) and ln.x0 > (lay.left or 0) + 8 * ln.size
+
+
 def rule_signature_with_body(lay: Layout) -> Rule:
     """7.3.5.5: the 署名 and 成文日期 never stand on a page without body text: above the
     成文日期 on its page there is a line that is neither 附件说明 nor the 署名."""
@@ -931,7 +935,7 @@ def rule_signature_with_body(lay: Layout) -> Rule:
     for p in lay.pages:
         lines = lay.running_lines(p.number)
         for i, ln in enumerate(lines):
-            if not _DATE_LINE.match(ln.text) or ln.x0 < (lay.left or 0) + 8 * ln.size:
+            if not _is_signature_date(lay, ln):
                 continue
             above = lines[:max(i - 1, 0)]
             body = [a for a in above if not a.text.startswith("附件") and not re.match(r"^\d+\.", a.text)]
