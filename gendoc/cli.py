@@ -137,5 +137,8 @@ def verify(file, keep_pdf):
     sys.exit(0 if report.ok else 1)
 
 
+# commands that live in their own modules register themselves on ``main``
+from . import roll_cli  # noqa: E402,F401
+
 if __name__ == "__main__":  # pragma: no cover
     main()
