@@ -26,10 +26,10 @@ from .errors import GendocError
 from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup,
                     strip_end)
 from .plan import Plan, load_plan, warn
+from .resources import templates_dir
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_SECONDS = 60      # a whole document template
 FIELD_SECONDS = 2          # a template-typed plan field (lead-ins)
 MAX_FIELD_OUTPUT = 2000
@@ -155,7 +155,7 @@ def wrap(value):
 
 @lru_cache(maxsize=8)
 def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
-    dirs = [*extra_dirs, str(BUILTIN_TEMPLATES)]
+    dirs = [*extra_dirs, str(templates_dir())]
     env = BoundedSandbox(
         loader=jinja2.FileSystemLoader(dirs, encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
@@ -173,7 +173,7 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
 
 def available_templates(extra_dirs: tuple[str, ...] = ()) -> list[str]:
     names = set()
-    for d in (*extra_dirs, str(BUILTIN_TEMPLATES)):
+    for d in (*extra_dirs, str(templates_dir())):
         p = Path(d)
         if p.is_dir():
             names.update(f.stem for f in p.glob("*.j2") if not f.name.startswith("_"))

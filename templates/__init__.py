@@ -1,0 +1,1 @@
+"""The built-in templates, shipped inside the wheel as gendoc.templates (see pyproject.toml)."""
