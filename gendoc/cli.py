@@ -7,14 +7,19 @@ Every error a user can cause is a :class:`GendocError`; it becomes one message p
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, cli_zh
 from .errors import GendocError, GendocWarning
+
+
+cli_zh.install()
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -33,12 +38,27 @@ def _fail(exc: GendocError) -> None:
     sys.exit(1)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised on the main thread so that every ``finally`` runs (temporary files and
+    LibreOffice are cleaned up) before gendoc exits."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 class _Command(click.Command):
     """Turns GendocError (and stray OS errors on user paths) into a message and exit 1."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
 
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
         warnings.simplefilter("always", GendocWarning)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except GendocError as exc:
@@ -46,15 +66,44 @@ class _Command(click.Command):
         except KeyboardInterrupt:
             click.echo("已中断；没有写出不完整的文件。", err=True)
             sys.exit(130)
+        except _Terminated:
+            click.echo("已终止；没有写出不完整的文件。", err=True)
+            sys.exit(143)
         except (OSError, UnicodeError) as exc:
             _fail(GendocError(f"{type(exc).__name__}: {exc}"))
 
 
-@click.group()
+class _Group(click.Group):
+    """The command group; click's own errors (a missing argument, an unknown option) are
+    printed in Chinese, with the usage line, and exit code 2 as click gives them."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                click.echo(ctx.get_usage(), err=True)
+                click.echo(f"用“{ctx.command_path} --help”查看帮助。", err=True)
+            click.echo(f"错误：{cli_zh.tidy(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中断。", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             options_metavar="[选项]", subcommand_metavar="命令 [参数]...")
 @click.version_option(__version__, prog_name="gendoc")
 def main():
     """gendoc：把 YAML 写的工作计划排成符合 GB/T 9704-2012 的公文 .docx。"""
 
+
+_timeout_opt = click.option("--timeout", type=click.FloatRange(min=1), default=None, metavar="秒数",
+                            help="LibreOffice 转换的时间上限（默认按文档长短自动确定）")
 
 _templates_opt = click.option("-t", "--templates", "template_dirs", multiple=True,
                               type=click.Path(file_okay=False, exists=True),
@@ -66,12 +115,17 @@ _templates_opt = click.option("-t", "--templates", "template_dirs", multiple=Tru
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="输出 .docx 文件，或已存在的文件夹（按计划文件名命名）；默认与计划同名同目录")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 排出 PDF（放在 .docx 旁边）")
+@click.option("--force", is_flag=True,
+              help="已有的 .docx 生成后被修改过时也重新生成（原文件先另存为“文件名.修改稿-日期时间.docx”）")
+@_timeout_opt
 @_templates_opt
-def render(plan, output, pdf, template_dirs):
+def render(plan, output, pdf, force, timeout, template_dirs):
     """把计划 PLAN.yaml 排成 .docx。"""
     from .render import render_file
-    result = render_file(Path(plan), output,
-                         template_dirs=tuple(template_dirs), pdf=pdf)
+    result = render_file(Path(plan), output, template_dirs=tuple(template_dirs), pdf=pdf,
+                         force=force, timeout=timeout)
+    if result.backup:
+        click.echo(f"原文档生成后被修改过，已另存为 {result.backup}")
     click.echo(f"已生成 {result.docx}（约 {result.layout.pages} 页）")
     if result.pdf:
         click.echo(f"已生成 {result.pdf}")
@@ -109,11 +163,13 @@ def check(plans, template_dirs):
               help="写入文件（默认输出到屏幕）")
 def schema(output):
     """输出计划的 JSON Schema（供 VS Code 等编辑器校验和补全）。"""
+    from .outputs import check_destination, write_atomic
     from .plan import json_schema
-    from .render import write_atomic
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
-        write_atomic(Path(output), text.encode("utf-8"))
+        if Path(output).suffix.lower() != ".json":
+            raise GendocError("输出文件名应以 .json 结尾", file=output)
+        write_atomic(check_destination(Path(output)).path, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
 
@@ -128,11 +184,23 @@ def fonts():
 @main.command(cls=_Command)
 @click.argument("file", type=click.Path(exists=False, dir_okay=False))
 @click.option("--keep-pdf", type=click.Path(dir_okay=False), default=None,
-              help="把测量用的 PDF 保存到这里")
-def verify(file, keep_pdf):
+              help="把测量用的 PDF 保存到这里（.pdf 文件）")
+@_timeout_opt
+def verify(file, keep_pdf, timeout):
     """按 GB/T 9704-2012 测量 .docx 或 .pdf 的版面，逐条报告通过或不通过。"""
+    from .outputs import check_destination
     from .verify import verify as run_verify
-    report = run_verify(Path(file), keep_pdf=Path(keep_pdf) if keep_pdf else None)
+    keep = None
+    if keep_pdf:
+        keep = Path(keep_pdf)
+        if keep.is_dir():
+            keep = keep / f"{Path(file).stem}.pdf"
+        if keep.suffix.lower() != ".pdf":
+            raise GendocError("--keep-pdf 的文件名应以 .pdf 结尾", file=keep_pdf)
+        if not (Path(file).suffix.lower() == ".pdf" and keep.exists() and keep.samefile(file)):
+            keep = check_destination(keep, inputs=[Path(file)], option="--keep-pdf").path
+    kw = {} if timeout is None else {"timeout": timeout}
+    report = run_verify(Path(file), keep_pdf=keep, **kw)
     click.echo(report.format())
     sys.exit(0 if report.ok else 1)
 

@@ -26,6 +26,7 @@ from .errors import GendocError
 from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup,
                     strip_end)
 from .plan import Plan, load_plan, warn
+from .outputs import check_destination, keep_backup, write_all, write_atomic  # noqa: F401
 from .resources import templates_dir
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
@@ -360,23 +361,6 @@ def _warn_lost_content(plan: Plan, seen: set, attachments) -> None:
 
 # ---------------------------------------------------------------- output files
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never a half-written file,
-    never a damaged previous version."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def output_path(plan_path: Path, out: "str | Path | None", suffix: str = ".docx") -> Path:
     """-o FILE, -o DIR/ (named from the plan), or beside the plan."""
     as_dir = out is not None and str(out).endswith(("/", os.sep))
@@ -391,15 +375,6 @@ def output_path(plan_path: Path, out: "str | Path | None", suffix: str = ".docx"
         target = out
         if target.suffix.lower() != suffix:
             raise GendocError(f"输出文件名应以 {suffix} 结尾", file=str(out))
-    if not target.parent.is_dir():
-        raise GendocError("输出文件所在的文件夹不存在", file=str(target))
-    with contextlib.suppress(OSError):
-        if target.resolve() == plan_path.resolve():
-            raise GendocError("输出文件不能是输入的计划文件本身", file=str(target))
-    if target.is_dir():
-        raise GendocError("输出路径是一个文件夹", file=str(target))
-    if not os.access(target.parent, os.W_OK):
-        raise GendocError("没有权限写入输出文件夹", file=str(target.parent))
     return target
 
 
@@ -408,17 +383,47 @@ class Result:
     docx: Path
     layout: Layout
     pdf: Path | None = None
+    backup: Path | None = None   # the edited document kept before it was replaced (--force)
 
 
 def render_file(plan_path: Path, out: "str | Path | None" = None, *, template_dirs: tuple[str, ...] = (),
-                pdf: bool = False) -> Result:
+                pdf: bool = False, force: bool = False, timeout: float | None = None) -> Result:
+    """Render a plan file to .docx (and .pdf): both are written only when both succeeded."""
     plan_path = Path(plan_path)
     plan = load_plan(plan_path)
     target = output_path(plan_path, out)
-    data, layout = Typesetter().render(build_document(plan, template_dirs))
-    write_atomic(target, data)
-    result = Result(target, layout)
-    if pdf:
-        from .pdf import docx_to_pdf
-        result.pdf = docx_to_pdf(target, target.parent)
-    return result
+    document = build_document(plan, template_dirs)   # the plan's own errors come first
+    inputs = _template_files(template_dirs)
+    dest = check_destination(target, plan=plan_path, inputs=inputs, force=force)
+    pdf_dest = (check_destination(target.with_suffix(".pdf"), plan=plan_path, inputs=inputs,
+                                  option="--pdf") if pdf else None)
+    data, layout = Typesetter().render(document)
+    files = [(target, data)]
+    if pdf_dest is not None:
+        files.append((pdf_dest.path, _pdf_bytes(data, target, timeout)))
+    keep_backup(dest)
+    write_all(files)
+    return Result(target, layout, pdf_dest.path if pdf_dest else None, dest.backup)
+
+
+def _pdf_bytes(data: bytes, target: Path, timeout: float | None) -> bytes:
+    """The PDF of a .docx not yet written: converted from a private copy under its real name;
+    errors name the real output file."""
+    from .pdf import docx_to_pdf
+    with tempfile.TemporaryDirectory(prefix="gendoc-pdf-") as work:
+        src = Path(work) / target.name
+        src.write_bytes(data)
+        try:
+            kw = {} if timeout is None else {"timeout": timeout}
+            return docx_to_pdf(src, Path(work) / "pdf", **kw).read_bytes()
+        except GendocError as exc:
+            exc.file = str(target.with_suffix(".pdf"))
+            raise
+
+
+def _template_files(template_dirs: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for d in template_dirs:
+        with contextlib.suppress(OSError):
+            out.extend(p for p in Path(d).iterdir() if p.is_file())
+    return out

@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 import warnings
+import hashlib
 import zipfile
 import io
 import itertools
@@ -390,8 +391,11 @@ class Typesetter:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
             for name, data in self.parts:
                 z.writestr(name, data)
-            z.writestr("word/document.xml", xml.encode("utf-8"))
-            z.writestr("docProps/core.xml", _core_xml("".join(doc.title_lines)))
+            parts = [*self.parts, ("word/document.xml", xml.encode("utf-8")),
+                     ("docProps/core.xml", _core_xml("".join(doc.title_lines)))]
+            for name, data in parts[len(self.parts):]:
+                z.writestr(name, data)
+            z.writestr(FINGERPRINT_PART, _fingerprint_xml(package_fingerprint(parts)))
         return buf.getvalue(), layout
 
     # ---- body
@@ -707,6 +711,36 @@ def _core_xml(title: str) -> bytes:
             '</cp:coreProperties>').encode("utf-8")
 
 
+# gendoc's own, unmodified output is recognised by a fingerprint of every other part of the
+# package, recorded as a custom document property (Word and WPS keep it, and an edit changes
+# the parts): gendoc.outputs refuses to replace an edited document without --force.
+FINGERPRINT_PART = "docProps/custom.xml"
+_FINGERPRINT_NAME = "gendoc-fingerprint"
+_FINGERPRINT_RE = re.compile(rf'name="{_FINGERPRINT_NAME}"[^>]*>\s*<vt:lpwstr>(sha256:[0-9a-f]{{64}})</vt:lpwstr>')
+
+
+def package_fingerprint(parts) -> str:
+    """sha256 over the package's parts (name and bytes, in name order)."""
+    digest = hashlib.sha256()
+    for name, data in sorted(parts):
+        digest.update(name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+    return "sha256:" + digest.hexdigest()
+
+
+def read_fingerprint(custom_xml: bytes) -> str | None:
+    m = _FINGERPRINT_RE.search(custom_xml.decode("utf-8", errors="replace"))
+    return m.group(1) if m else None
+
+
+def _fingerprint_xml(fingerprint: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+            '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" '
+            f'name="{_FINGERPRINT_NAME}"><vt:lpwstr>{fingerprint}</vt:lpwstr></property>'
+            '</Properties>').encode("utf-8")
+
+
 def _style(sid: str, name: str, ppr: str = "", rpr: str = "", based: str | None = "Normal",
            kind: str = "paragraph", default: bool = False) -> str:
     d = ' w:default="1"' if default else ""
@@ -818,13 +852,16 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         f'<Override PartName="/word/footer2.xml" ContentType="{_CT}footer+xml"/>'
         f'<Override PartName="/word/footer3.xml" ContentType="{_CT}footer+xml"/>'
         '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
         '</Types>')
     root_rels = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'<Relationship Id="rId1" Type="{rels}/officeDocument" Target="word/document.xml"/>'
         '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" '
-        'Target="docProps/core.xml"/></Relationships>')
+        'Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId3" Type="{rels}/custom-properties" Target="docProps/custom.xml"/>'
+        '</Relationships>')
     doc_rels = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'

@@ -82,6 +82,14 @@ def docx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def previous_document(target: Path) -> bytes:
+    """A good earlier output of gendoc at ``target`` (a different plan's): its bytes."""
+    other = dump({**BASE, "closing": "上一次生成的文档。"}, target.with_name("previous-plan.yaml"))
+    render_file(other, target)
+    other.unlink()
+    return target.read_bytes()
+
+
 def assert_clean_failure(proc: subprocess.CompletedProcess) -> list[str]:
     """Exit 1, no traceback, every stderr line a one-line message or warning."""
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
@@ -111,7 +119,7 @@ def test_bad_plan_corpus(name, exp, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     previous = out / "keep.docx"
-    previous.write_bytes(b"the previous good document")
+    good = previous_document(previous)
     plan = BAD / name
     proc = cli("render", plan, "-o", previous)
     errors = assert_clean_failure(proc)
@@ -123,7 +131,7 @@ def test_bad_plan_corpus(name, exp, tmp_path):
     assert exp["message"] in first, first
     # nothing written, nothing destroyed, no temporary left behind
     assert sorted(p.name for p in out.iterdir()) == ["keep.docx"]
-    assert previous.read_bytes() == b"the previous good document"
+    assert previous.read_bytes() == good
 
 
 @pytest.mark.parametrize("name", [n for n, e in EXPECTED.items() if not e.get("xfail")][:6])
@@ -325,14 +333,14 @@ def test_template_field_memory_bomb_refused():
 def test_crash_in_typesetter_keeps_previous_file(tmp_path, monkeypatch):
     src = dump(BASE, tmp_path / "p.yaml")
     target = tmp_path / "p.docx"
-    target.write_bytes(b"previous")
+    previous = previous_document(target)
 
     def boom(self, doc):
         raise KeyboardInterrupt
     monkeypatch.setattr(Typesetter, "render", boom)
     with pytest.raises(KeyboardInterrupt):
         render_file(src, target)
-    assert target.read_bytes() == b"previous"
+    assert target.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.docx", "p.yaml"]
 
 
@@ -340,19 +348,22 @@ def test_crash_in_typesetter_keeps_previous_file(tmp_path, monkeypatch):
 def test_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch, exc):
     src = dump(BASE, tmp_path / "p.yaml")
     target = tmp_path / "p.docx"
-    target.write_bytes(b"previous")
+    previous = previous_document(target)
     seen = []
 
     def fsync(fd):
         seen.append([p.name for p in tmp_path.iterdir()])   # the temp file exists, half-done
         raise exc
     monkeypatch.setattr(render_mod.os, "fsync", fsync)
-    with pytest.raises(type(exc) if isinstance(exc, BaseException) else exc):
+    # an OS error becomes one message naming the real file (disk full: 磁盘已满)
+    with pytest.raises(KeyboardInterrupt if exc is KeyboardInterrupt else GendocError) as info:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             render_file(src, target)
+    if exc is not KeyboardInterrupt:
+        assert info.value.located() == f"{target}: 无法写入：磁盘已满；原有文件没有改动"
     assert seen and any(n.endswith(".tmp") for n in seen[0])
-    assert target.read_bytes() == b"previous"
+    assert target.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.docx", "p.yaml"]
 
 
@@ -367,7 +378,7 @@ def _big_plan(n_items: int) -> dict:
 def test_ctrl_c_during_render_leaves_nothing_half_written(tmp_path):
     src = dump(_big_plan(3000), tmp_path / "big.yaml")
     target = tmp_path / "big.docx"
-    target.write_bytes(b"previous")
+    previous = previous_document(target)
     proc = subprocess.Popen([*CLI, "render", str(src), "-o", str(target)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.2)
@@ -378,7 +389,7 @@ def test_ctrl_c_during_render_leaves_nothing_half_written(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     if proc.returncode == 130:
         assert "已中断；没有写出不完整的文件。" in err
-        assert target.read_bytes() == b"previous"
+        assert target.read_bytes() == previous
     else:                                     # finished before the signal: a whole new file
         docx.Document(str(target))
 

@@ -1,0 +1,229 @@
+"""Writing output files so that nothing a clerk has is ever lost or left unreadable.
+
+* Every file is written to a temporary file in its own folder and renamed into place
+  (:func:`write_atomic`, :func:`write_all`): a reader never sees half a file, and a failure
+  leaves the previous file byte-identical. Several files of one run (the .docx and its .pdf)
+  are staged first and renamed together, so a failure leaves neither new file behind.
+* Finished files get the mode any tool gives them (0666 less the umask: 0644 under umask
+  022); only the temporary files are private while they are being written.
+* :func:`check_destination` refuses a destination that is an input of the run, a plan, a
+  folder, or an existing file of another type (a PDF where a .docx is wanted, a plan renamed
+  to .docx), and protects a .docx that was edited after gendoc wrote it: gendoc records a
+  fingerprint of its own output in the package (:func:`gendoc.typeset.package_fingerprint`),
+  and an existing .docx whose content no longer matches it (edited in Word or WPS, or not
+  gendoc's at all) is replaced only with ``--force``, and then kept as a named backup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .errors import GendocError
+
+# errno -> what a clerk is told (the OS's own words are English)
+_OS_WORDS = {
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "磁盘配额已用完",
+    errno.EFBIG: "文件超过了允许的大小",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "磁盘是只读的",
+    errno.ENOENT: "文件夹不存在",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+def os_words(exc: OSError) -> str:
+    """An OS error in Chinese (the errno's meaning; the OS's text only when unknown)."""
+    return _OS_WORDS.get(exc.errno, exc.strerror or type(exc).__name__)
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _stage(path: Path, data: bytes, mode: int) -> str:
+    """Write ``data`` to a private temporary file beside ``path``; returns its name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        return tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_all(files: Iterable[tuple[Path, bytes]]) -> None:
+    """Write several files as one step: all are staged beside their targets, then renamed.
+
+    A failure while staging (disk full, no permission, Ctrl-C) removes every temporary file
+    and leaves every previous file as it was; the error names the real file.
+    """
+    files = [(Path(p), d) for p, d in files]
+    mode = 0o666 & ~current_umask()
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files:
+            try:
+                staged.append((_stage(path, data, mode), path))
+            except OSError as exc:
+                raise GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path)) from None
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise GendocError(f"无法写入：{os_words(exc)}", file=str(path)) from None
+        staged = []
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write one file atomically (see :func:`write_all`)."""
+    write_all([(Path(path), data)])
+
+
+# ---------------------------------------------------------------- destinations
+
+#: what an existing file must look like to be replaced by a file of this kind
+_MAGIC = {".pdf": b"%PDF", ".docx": b"PK\x03\x04", ".zip": b"PK\x03\x04"}
+_TEXT_KINDS = {".json", ".yaml", ".yml", ".md", ".csv", ".ics", ".txt"}
+_KIND_WORDS = {".pdf": "PDF", ".docx": ".docx 文档", ".zip": "压缩包", ".json": "JSON 文件",
+               ".yaml": "YAML 计划", ".yml": "YAML 计划", ".md": "Markdown 文件", ".csv": "CSV 文件"}
+
+
+@dataclass
+class Destination:
+    path: Path
+    backup: Path | None = None  # an edited .docx to keep before replacing it (--force)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    return False
+
+
+_PLAN_KEYS = re.compile(r"(?m)^\ufeff?(?:schema_version|meta|template)\s*:")
+
+
+def _looks_like_plan(head: bytes) -> bool:
+    """A YAML plan: a top-level schema_version:, meta: or template: key."""
+    return bool(_PLAN_KEYS.search(head.decode("utf-8", errors="ignore")))
+
+
+def docx_state(path: Path) -> str:
+    """``unmodified`` (gendoc's own output, as written), ``edited`` (gendoc's, changed since),
+    ``foreign`` (a .docx gendoc did not write) or ``damaged`` (not a readable .docx)."""
+    from .typeset import FINGERPRINT_PART, package_fingerprint, read_fingerprint
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if FINGERPRINT_PART not in names:
+                return "foreign" if "word/document.xml" in names else "damaged"
+            recorded = read_fingerprint(z.read(FINGERPRINT_PART))
+            if recorded is None:
+                return "foreign"
+            parts = [(n, z.read(n)) for n in names if n != FINGERPRINT_PART]
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
+        return "damaged"
+    return "unmodified" if package_fingerprint(parts) == recorded else "edited"
+
+
+def backup_name(path: Path, now: _dt.datetime | None = None) -> Path:
+    """通知.docx -> 通知.修改稿-20261201-093015.docx (beside it, never an existing name)."""
+    stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.stem}.修改稿-{stamp}{path.suffix}")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}.修改稿-{stamp}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterable[Path] = (),
+                      force: bool = False, option: str = "-o") -> Destination:
+    """Refuse a destination that would lose something; say what to do instead."""
+    target = Path(target)
+    name = str(target)
+    suffix = target.suffix.lower()
+    if target.is_dir():
+        raise GendocError("输出路径是一个文件夹", file=name)
+    if not target.parent.is_dir():
+        raise GendocError("输出文件所在的文件夹不存在", file=name)
+    if plan is not None and _same_file(target, Path(plan)):
+        raise GendocError("输出文件不能是输入的计划文件本身", file=name)
+    for src in inputs:
+        if _same_file(target, Path(src)):
+            raise GendocError(f"{option} 指向了本次的输入文件，会把它覆盖；请换一个文件名", file=name)
+    if not os.access(target.parent, os.W_OK):
+        raise GendocError("没有权限写入输出文件夹", file=str(target.parent))
+    if not target.exists():
+        return Destination(target)
+    if not target.is_file():
+        raise GendocError("输出路径不是普通文件", file=name)
+    try:
+        with open(target, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise GendocError(f"无法读取已有的文件：{os_words(exc)}", file=name) from None
+    kind = _KIND_WORDS.get(suffix, suffix)
+    magic = _MAGIC.get(suffix)
+    if head and magic is not None and not head.startswith(magic):
+        what = "一个计划文件" if _looks_like_plan(head) else "别的类型的文件"
+        raise GendocError(f"已有的这个文件是{what}，不是{kind}；为免覆盖它，请换一个输出文件名",
+                          file=name)
+    if suffix in _TEXT_KINDS and b"\x00" in head:
+        raise GendocError(f"已有的这个文件不是{kind}；为免覆盖它，请换一个输出文件名", file=name)
+    if suffix in _TEXT_KINDS and _looks_like_plan(head):
+        raise GendocError("已有的这个文件是一个计划文件；为免覆盖它，请换一个输出文件名", file=name)
+    if suffix != ".docx" or not head:
+        return Destination(target)
+    state = docx_state(target)
+    if state == "unmodified":
+        return Destination(target)
+    if state == "damaged":
+        raise GendocError("已有的这个文件不是有效的 .docx；为免覆盖它，请换一个输出文件名",
+                          file=name)
+    why = ("生成后被修改过（例如在 Word 或 WPS 里改过、盖过章）" if state == "edited"
+           else "不是 gendoc 生成的")
+    if not force:
+        raise GendocError(f"已有的这个文档{why}，没有覆盖。要重新生成，请换一个输出文件名，"
+                          "或加 --force（原文件会先另存为“文件名.修改稿-日期时间.docx”）", file=name)
+    return Destination(target, backup=backup_name(target))
+
+
+def keep_backup(dest: Destination) -> None:
+    """Before replacing an edited .docx (``--force``): keep it under its backup name."""
+    if dest.backup is not None:
+        try:
+            os.link(dest.path, dest.backup)
+        except OSError:
+            write_atomic(dest.backup, dest.path.read_bytes())

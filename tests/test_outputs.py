@@ -1,0 +1,224 @@
+"""Output files: modes, destinations that would lose something, edited documents, failures
+part-way through a run (issue 7, point 2)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gendoc.errors import GendocError
+from gendoc.outputs import check_destination, docx_state, write_all
+from gendoc.render import render_file
+
+from conftest import FIXTURE_PLANS
+
+MINIMAL = FIXTURE_PLANS / "minimal.yaml"
+CLI = [sys.executable, "-m", "gendoc.cli"]
+
+
+def gendoc(*args, umask: int | None = None, cwd=None) -> subprocess.CompletedProcess:
+    def pre():
+        if umask is not None:
+            os.umask(umask)
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True,
+                          preexec_fn=pre, cwd=cwd, timeout=300)
+
+
+def edit_docx(path: Path, old: str, new: str) -> None:
+    """What a clerk does in Word: change a sentence, save (the package is rewritten)."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    assert old in xml
+    parts["word/document.xml"] = xml.replace(old, new, 1).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def first_body_text(path: Path) -> str:
+    import docx
+    return next(p.text for p in docx.Document(str(path)).paragraphs if len(p.text) > 8)
+
+
+# ---------------------------------------------------------------- modes
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_output_mode_follows_umask(tmp_path, umask, mode):
+    out = tmp_path / "a.docx"
+    proc = gendoc("render", MINIMAL, "-o", out, umask=umask)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+def test_schema_output_mode_follows_umask(tmp_path):
+    out = tmp_path / "s.json"
+    assert gendoc("schema", "-o", out, umask=0o022).returncode == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_write_all_leaves_no_temporary_file_and_keeps_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_all([(tmp_path / "a.bin", b"a"), (tmp_path / "b.bin", b"b")])
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o644}
+
+
+def test_write_all_failure_keeps_every_previous_file(tmp_path, monkeypatch):
+    a, b = tmp_path / "a.docx", tmp_path / "a.pdf"
+    a.write_bytes(b"old docx")
+    b.write_bytes(b"old pdf")
+    real_stage = __import__("gendoc.outputs", fromlist=["_stage"])._stage
+    calls = []
+
+    def stage(path, data, mode):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_stage(path, data, mode)
+    monkeypatch.setattr("gendoc.outputs._stage", stage)
+    with pytest.raises(GendocError) as info:
+        write_all([(a, b"new docx"), (b, b"new pdf")])
+    assert info.value.located() == f"{b}: 无法写入：磁盘已满；原有文件没有改动"
+    assert a.read_bytes() == b"old docx" and b.read_bytes() == b"old pdf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf"]
+
+
+# ---------------------------------------------------------------- destinations
+
+def test_unmodified_output_is_replaced_silently(tmp_path):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    assert docx_state(out) == "unmodified"
+    proc = gendoc("render", MINIMAL, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx"]
+
+
+def test_edited_output_survives_a_rerender(tmp_path):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    text = first_body_text(out)
+    edit_docx(out, text[:4], "（已改）")
+    edited = out.read_bytes()
+    assert docx_state(out) == "edited"
+    proc = gendoc("render", MINIMAL, "-o", out)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"错误：{out}: 已有的这个文档生成后被修改过")
+    assert "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert out.read_bytes() == edited
+
+
+def test_force_keeps_the_edited_document_as_a_backup(tmp_path):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    edit_docx(out, first_body_text(out)[:4], "（已改）")
+    edited = out.read_bytes()
+    proc = gendoc("render", MINIMAL, "-o", out, "--force")
+    assert proc.returncode == 0, proc.stderr
+    backups = [p for p in tmp_path.iterdir() if ".修改稿-" in p.name]
+    assert len(backups) == 1 and backups[0].suffix == ".docx"
+    assert backups[0].read_bytes() == edited
+    assert f"已另存为 {backups[0]}" in proc.stdout
+    assert docx_state(out) == "unmodified"
+
+
+def test_foreign_docx_is_not_replaced_without_force(tmp_path):
+    import docx
+    out = tmp_path / "a.docx"
+    d = docx.Document()
+    d.add_paragraph("别人起草的文件")
+    d.save(str(out))
+    before = out.read_bytes()
+    proc = gendoc("render", MINIMAL, "-o", out)
+    assert proc.returncode == 1 and "不是 gendoc 生成的" in proc.stderr
+    assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"%PDF-1.7\n...", "别的类型的文件"),
+    (b"schema_version: 1\nmeta:\n  genre: \xe9\x80\x9a\xe7\x9f\xa5\n", "一个计划文件"),
+    (b"PK\x03\x04 not really a zip", "不是有效的 .docx"),
+])
+def test_docx_destination_of_another_type_is_refused(tmp_path, content, words):
+    out = tmp_path / "a.docx"
+    out.write_bytes(content)
+    proc = gendoc("render", MINIMAL, "-o", out)
+    assert proc.returncode == 1, proc.stderr
+    assert words in proc.stderr and str(out) in proc.stderr
+    assert out.read_bytes() == content
+
+
+def test_keep_pdf_refuses_the_document_it_verifies(tmp_path):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    before = out.read_bytes()
+    for target in (out, tmp_path / "a.docx.pdf"):
+        if target.suffix == ".pdf":
+            shutil.copy(out, target)           # a .docx named .pdf: a file of another type
+        proc = gendoc("verify", out, "--keep-pdf", target)
+        assert proc.returncode == 1
+        assert "Traceback" not in proc.stderr and proc.stderr.startswith("错误：")
+    assert out.read_bytes() == before
+
+
+def test_keep_pdf_refuses_a_plan(tmp_path):
+    plan = tmp_path / "plan.pdf"
+    shutil.copy(MINIMAL, plan)
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    proc = gendoc("verify", out, "--keep-pdf", plan)
+    assert proc.returncode == 1 and "一个计划文件" in proc.stderr
+    assert plan.read_bytes() == MINIMAL.read_bytes()
+
+
+def test_schema_output_must_be_json_and_not_a_plan(tmp_path):
+    wrong = tmp_path / "s.yaml"
+    proc = gendoc("schema", "-o", wrong)
+    assert proc.returncode == 1 and ".json" in proc.stderr and not wrong.exists()
+    plan = tmp_path / "p.json"
+    shutil.copy(MINIMAL, plan)
+    proc = gendoc("schema", "-o", plan)
+    assert proc.returncode == 1 and "一个计划文件" in proc.stderr
+    assert plan.read_bytes() == MINIMAL.read_bytes()
+
+
+def test_destination_that_is_a_template_of_the_run_is_refused(tmp_path):
+    tdir = tmp_path / "tpl"
+    tdir.mkdir()
+    (tdir / "mine.docx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(GendocError, match="输入文件"):
+        check_destination(tdir / "mine.docx", inputs=[tdir / "mine.docx"])
+
+
+# ---------------------------------------------------------------- failures part-way
+
+def test_pdf_failure_leaves_neither_new_file(tmp_path, monkeypatch):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4 previous")
+    docx_before, pdf_before = out.read_bytes(), (tmp_path / "a.pdf").read_bytes()
+    import gendoc.pdf
+
+    def broken(src, out_dir=None, timeout=None):
+        raise GendocError("LibreOffice 没有生成 PDF", file=str(src))
+    monkeypatch.setattr(gendoc.pdf, "docx_to_pdf", broken)
+    plan = tmp_path / "p.yaml"
+    plan.write_text(MINIMAL.read_text(encoding="utf-8").replace("schema_version: 1", "schema_version: 1\n# 改过"),
+                    encoding="utf-8")
+    with pytest.raises(GendocError) as info:
+        render_file(plan, out, pdf=True)
+    assert info.value.file == str(tmp_path / "a.pdf")      # the real name, not a temporary one
+    assert out.read_bytes() == docx_before
+    assert (tmp_path / "a.pdf").read_bytes() == pdf_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf", "p.yaml"]
