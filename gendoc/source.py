@@ -1,0 +1,221 @@
+"""The plan file as a tree that can be written back: get, set and line by plan path.
+
+``gendoc roll`` must hand the clerk's own file back with only the moved values changed:
+comments, key order, indentation, quoting, flow or block style, blank lines, line endings
+and everything gendoc does not understand stay byte for byte as they were.
+
+A round-trip dumper (ruamel.yaml's ``typ='rt'``) does not give that: it re-indents
+sequences (``  - x`` becomes ``- x``), writes ``null`` as nothing and moves end-of-line
+comments. So this layer does not dump at all. It composes the same decoded text with the
+YAML composer gendoc's loader already uses (PyYAML, libyaml when available), whose nodes
+carry their exact character span and scalar style, and edits the text in place: a changed
+scalar is replaced inside its span, in its own quoting, and nothing else is touched. No
+value is ever re-read by a second YAML implementation, so YAML 1.1/1.2 number rules cannot
+differ between loading and writing.
+
+The defences are the loader's: :func:`open_plan` reads and validates the file through
+``gendoc.loader`` and ``gendoc.plan`` (encodings, size, tabs, duplicate keys, alias bombs,
+depth, schema with lines) and only then composes the text for editing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import GendocWarning
+from .loader import LineMap, decode, load_file, load_text
+from .plan import Plan, validate
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class Source:
+    """Decoded plan text plus its composed node graph; edits are recorded and applied by
+    :meth:`text_out`. Paths are plan paths: ``("phases", 1, "when")``."""
+
+    def __init__(self, text: str, file: str, *, bom: bool = False, crlf: bool = False,
+                 encoding: str = "utf-8"):
+        self.text = text
+        self.file = file
+        self.bom, self.crlf, self.encoding = bom, crlf, encoding
+        self.root = yaml.compose(text, Loader=_LOADER)
+        self._edits: dict[int, tuple[int, int, str]] = {}  # id(node) -> (start, end, new raw)
+        self.data: Any = None          # the plain data and line map gendoc's loader read
+        self.lines: LineMap | None = None
+
+    # ------------------------------------------------------------------ lookup
+
+    def resolve(self, path) -> tuple[Any, tuple] | None:
+        """(node, path as written in the file) for a plan path, or None when absent.
+
+        The plan path is the model's; it differs from the file where a validator moved a
+        value: a target's metric written inline (``{text, indicator, deadline}``) is
+        ``metrics[-1]`` in the model. Such a ``key, index`` step that the file does not have
+        is skipped and the rest of the path is looked up in the same mapping."""
+        node, written, parts = self.root, [], list(path)
+        i = 0
+        while i < len(parts):
+            part = parts[i]
+            if isinstance(node, yaml.MappingNode):
+                child = _mapping_get(node, part)
+                nxt = parts[i + 1] if i + 1 < len(parts) else None
+                if isinstance(nxt, int) and (child is None or not isinstance(child, yaml.SequenceNode)
+                                             or nxt >= len(child.value)):
+                    i += 2  # written inline: the element's keys sit in this mapping
+                    continue
+                if child is None:
+                    return None
+                node = child
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    return None
+                node = node.value[part]
+            else:
+                return None
+            written.append(part)
+            i += 1
+        return node, tuple(written)
+
+    def node(self, path):
+        found = self.resolve(path)
+        return found[0] if found else None
+
+    def get(self, path) -> str | None:
+        """The scalar's value as typed (text, before any YAML typing)."""
+        node = self.node(path)
+        return node.value if isinstance(node, yaml.ScalarNode) else None
+
+    def line(self, path, needle: str | None = None) -> int | None:
+        """1-based line of the value at ``path``; with ``needle``, the line inside a
+        multi-line scalar where that text is typed (else the value's first line)."""
+        node = self.node(path)
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        if needle:
+            raw = self.text[node.start_mark.index:node.end_mark.index]
+            at = raw.find(needle)
+            if at >= 0:
+                line += raw.count("\n", 0, at)
+        return line
+
+    # ------------------------------------------------------------------ editing
+
+    def set(self, path, value: str) -> None:
+        """Replace the scalar at ``path`` by ``value`` (its text), keeping its quoting."""
+        node = self.node(path)
+        if not isinstance(node, yaml.ScalarNode):
+            raise KeyError(path)
+        self._edits[id(node)] = _replacement(self.text, node, value)
+
+    @property
+    def edited(self) -> bool:
+        return bool(self._edits)
+
+    def text_out(self) -> str:
+        """The text with every edit applied (the input's newlines are ``\\n`` here)."""
+        out, pos = [], 0
+        for start, end, raw in sorted(self._edits.values()):
+            out.append(self.text[pos:start])
+            out.append(raw)
+            pos = end
+        out.append(self.text[pos:])
+        return "".join(out)
+
+    def bytes_out(self, text: str | None = None) -> bytes:
+        """Encoded as UTF-8, with the input's BOM and CRLF line ends if it had them."""
+        text = self.text_out() if text is None else text
+        if self.crlf:
+            text = text.replace("\n", "\r\n")
+        return (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
+
+
+def _mapping_get(node, key):
+    """A mapping's value node for ``key``: keys written here win over ``<<`` merges, and
+    earlier merges over later ones (as the loader reads them)."""
+    want = str(key)
+    merges = []
+    for k, v in node.value:
+        if k.tag == _MERGE:
+            merges.extend(v.value if isinstance(v, yaml.SequenceNode) else [v])
+        elif isinstance(k, yaml.ScalarNode) and k.value == want:
+            return v
+    for m in merges:
+        if isinstance(m, yaml.MappingNode):
+            found = _mapping_get(m, key)
+            if found is not None:
+                return found
+    return None
+
+
+def _replacement(text: str, node, value: str) -> tuple[int, int, str]:
+    """(start, end, raw) that writes ``value`` in place of the scalar, in the same style."""
+    start, end = node.start_mark.index, node.end_mark.index
+    raw = text[start:end]
+    old = node.value
+    style = node.style or ""
+    if style == "" and "\n" not in old and raw.endswith(old) and old:
+        return end - len(old), end, value
+    if style == "'" and "\n" not in raw:
+        body = old.replace("'", "''")
+        if raw.endswith(f"'{body}'"):
+            return end - len(body) - 1, end - 1, value.replace("'", "''")
+    if style == '"' and "\n" not in raw and "\\" not in raw and '"' not in old:
+        if raw.endswith(f'"{old}"') and '"' not in value and "\\" not in value:
+            return end - len(old) - 1, end - 1, value
+    # block scalar, escapes or a multi-line form: write the value double-quoted in its place,
+    # after any anchor or tag, keeping the newlines a block scalar ended with
+    lead = 0
+    while raw[lead:lead + 1] in ("&", "!"):
+        gap = raw.find(" ", lead)
+        if gap < 0:
+            break
+        lead = gap + 1
+        while raw[lead:lead + 1] == " ":
+            lead += 1
+    trail = raw[len(raw.rstrip("\n")):]
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return start + lead, end, quoted + trail
+
+
+def open_plan(path) -> tuple[Source, Plan]:
+    """Read, decode, load and validate a plan exactly as ``gendoc check`` does (an invalid
+    plan raises its usual errors), then compose the same text for editing."""
+    data, lines, name = load_file(path)
+    raw = Path(path).read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GendocWarning)  # load_file has already said it
+        text = decode(raw, name)
+    plan = validate(data, lines, name)
+    crlf = b"\r\n" in raw or b"\r\x00\n\x00" in raw
+    src = Source(text, name, bom=raw.startswith(codecs.BOM_UTF8), crlf=crlf, encoding=_encoding(raw))
+    src.data, src.lines = data, lines
+    return src, plan
+
+
+def validate_text(text: str, file: str) -> tuple[Plan, list[str]]:
+    """Load and validate plan text (an edited source); returns the plan and the warnings
+    its validation gave, as located one-line messages."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GendocWarning)
+        data, lines = load_text(text, file)
+        plan = validate(data, lines, file)
+    return plan, [str(w.message) for w in caught if issubclass(w.category, GendocWarning)]
+
+
+def _encoding(raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
