@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import tempfile
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,33 +26,13 @@ from .model import (Banji, Document, Head, Signature, end_sentence, escape_marku
 from .plan import Plan, load_plan, warn
 from .outputs import check_destination, keep_backup, write_all, write_atomic  # noqa: F401
 from .resources import templates_dir
+from .sandbox import BoundedSandbox, ConfinedLoader, budget, render_bounded
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
 
 TEMPLATE_SECONDS = 60      # a whole document template
 FIELD_SECONDS = 2          # a template-typed plan field (lead-ins)
 MAX_FIELD_OUTPUT = 2000
-
-
-# ---------------------------------------------------------------- time limits
-
-@contextlib.contextmanager
-def time_limit(seconds: float, what: str):
-    """Stop runaway template loops (main thread: SIGALRM; elsewhere: no limit is possible)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise GendocError(f"{what}运行超过 {seconds:g} 秒，已停止（模板里是否有死循环或过大的循环？）")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 # ---------------------------------------------------------------- filters
@@ -75,37 +53,12 @@ class _Filters:
         self.year = plan.meta.year
 
     def when(self, value, numerals: str = "arabic") -> str:
+        value = unwrap(value)
         if value is None:
             return ""
         if isinstance(value, str):
             value = value.replace("\\", "")
-        return When.parse(value).format(self.year, numerals)
-
-
-MAX_VALUE_CHARS = 1_000_000   # no string or list a template builds may grow beyond this
-
-
-class BoundedSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, plus bounds on the operators that can allocate without limit
-    (``'x' * 10**8``, ``9 ** 9 ** 9``): the time limit cannot interrupt one huge allocation."""
-
-    intercepted_binops = frozenset(["*", "**", "+"])
-
-    def call_binop(self, context, operator, left, right):
-        def size(v):
-            return len(v) if isinstance(v, (str, list, tuple)) else None
-
-        if operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
-            if abs(right) > 64 and abs(left) > 1:
-                raise jinja2.exceptions.SecurityError(f"乘方太大：{left} ** {right}")
-        elif operator == "*":
-            for seq, k in ((left, right), (right, left)):
-                if size(seq) is not None and isinstance(k, int) and size(seq) * k > MAX_VALUE_CHARS:
-                    raise jinja2.exceptions.SecurityError(f"重复后超过 {MAX_VALUE_CHARS:,} 个字符")
-        elif operator == "+" and size(left) is not None and size(right) is not None:
-            if size(left) + size(right) > MAX_VALUE_CHARS:
-                raise jinja2.exceptions.SecurityError(f"拼接后超过 {MAX_VALUE_CHARS:,} 个字符")
-        return super().call_binop(context, operator, left, right)
+        return escape_markup(When.parse(value).format(self.year, numerals))
 
 
 def _finalize(value):
@@ -113,9 +66,16 @@ def _finalize(value):
 
 
 class View:
-    """A read-only view of plan data for templates: every string it hands out is escaped
-    markup (see :func:`gendoc.model.escape_markup`), so no plan value can create headings,
-    items or attachments, whatever filters a template applies to it."""
+    """A read-only view of plan data for templates: data only, never behaviour.
+
+    * every string it hands out is escaped markup (:func:`gendoc.model.escape_markup`), so no
+      plan value can create headings, items or attachments, whatever filters a template
+      applies to it;
+    * of a model it shows the schema's fields and nothing else: no methods (``model_dump``,
+      ``parse_file``, ``model_validate_json`` …), no attribute that reaches the loader, the
+      file system or a class; values that are not plain data (dates, date expressions) are
+      views too, printed escaped, and reach their formatting only through filters.
+    """
 
     __slots__ = ("_obj", "_seen")
 
@@ -124,7 +84,8 @@ class View:
         self._seen = seen  # the root view records which plan fields the template read
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("_") or not isinstance(self._obj, BaseModel) \
+                or name not in type(self._obj).model_fields:
             raise AttributeError(name)
         if self._seen is not None:
             self._seen.add(name)
@@ -145,20 +106,24 @@ class View:
 def wrap(value):
     if isinstance(value, str):
         return escape_markup(value)
-    if isinstance(value, BaseModel):
-        return View(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
     if isinstance(value, (list, tuple)):
         return [wrap(v) for v in value]
     if isinstance(value, dict):
         return {escape_markup(str(k)): wrap(v) for k, v in value.items()}
-    return value
+    return View(value)   # models, dates, date expressions: data, shown escaped
+
+
+def unwrap(value):
+    return value._obj if isinstance(value, View) else value
 
 
 @lru_cache(maxsize=8)
 def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
     dirs = [*extra_dirs, str(templates_dir())]
     env = BoundedSandbox(
-        loader=jinja2.FileSystemLoader(dirs, encoding="utf-8"),
+        loader=ConfinedLoader(dirs, encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         finalize=_finalize,
@@ -167,8 +132,8 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.globals.update(h=lambda level: "#" * int(level), SEP="|", plus=lambda n=1: "+" * int(n))
-    env.filters.update(cn=cn_number, join=_join, period=end_sentence, strip_period=strip_end,
-                       ordinal=_ordinal, full_date=format_full_date)
+    env.add_filters(cn=cn_number, join=_join, period=end_sentence, strip_period=strip_end,
+                    ordinal=_ordinal, full_date=lambda d: format_full_date(unwrap(d)))
     return env
 
 
@@ -196,9 +161,10 @@ def render_field(source: str, plan: Plan, field: str) -> str:
 def _render_field(source: str, plan: Plan, field: str) -> str:
     env = _field_env()
     try:
-        with time_limit(FIELD_SECONDS, f"字段 {field} 的模板"):
-            out = env.from_string(source).render(year=plan.meta.year, ctx=plan.context,
-                                                 issuer=plan.meta.issuer.model_dump())
+        with budget(FIELD_SECONDS, f"字段 {field} 的模板"):
+            out = render_bounded(env.from_string(source),
+                                 dict(year=plan.meta.year, ctx=plan.context,
+                                      issuer=plan.meta.issuer.model_dump()))
     except GendocError:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -253,7 +219,7 @@ def template_context(plan: Plan, seen: set | None = None) -> dict:
     view = View(plan, seen)
     return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.year,
                 ctx=wrap(plan.context), leads=leads, when=f.when,
-                docno=lambda d: str(d._obj if isinstance(d, View) else d) if d else "")
+                docno=lambda d: escape_markup(str(unwrap(d))) if d else "")
 
 
 def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | None = None) -> str:
@@ -271,8 +237,8 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
                           line=exc.lineno) from None
     ctx = template_context(plan, seen)
     try:
-        with time_limit(TEMPLATE_SECONDS, f"模板 {name}"):
-            return tpl.render(**ctx)
+        with budget(TEMPLATE_SECONDS, f"模板 {name}"):
+            return render_bounded(tpl, ctx)
     except GendocError:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -286,6 +252,8 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
             message = f"模板做了不允许的操作：{exc}"
         elif isinstance(exc, RecursionError):
             message = "模板递归过深"
+        elif isinstance(exc, MemoryError):
+            message = "模板占用的内存超过上限，已停止（模板里是否在反复拼接很长的文字？）"
         else:
             message = f"模板出错：{type(exc).__name__}: {_plain(str(exc))}"
         raise GendocError(message, file=file, line=line) from None
