@@ -138,15 +138,18 @@ def calendar_shift(d: _dt.date, years: int) -> _dt.date:
     return _dt.date(y, d.month, min(d.day, calendar.monthrange(y, d.month)[1]))
 
 
-def week_shift(points: list[Point], years: int) -> int | None:
+def week_shift(points: list[Point], years: int, prefer: int | None = None) -> int | None:
     """Whole weeks that move one expression ``years`` on keeping the weekday: the count that
     lands its first day closest to the same calendar date, such that the first day stays in
     its year (+ ``years``: 1月1日 moves 53 weeks, not 52 to 12月31日 of the old year) and the
-    days of a list such as 9月15、20日 stay in their month; None when no count does."""
+    days of a list such as 9月15、20日 stay in their month; None when no count does.
+    ``prefer`` (the weeks the enclosing phase moved) is taken first when it fits, so that
+    what lay inside a phase stays inside it."""
     first = next(d for p in points for d in _days(p))
     target = calendar_shift(first, years)
     k0 = round((target - first).days / 7)
-    for k in sorted((k0, k0 - 1, k0 + 1), key=lambda k: abs((first + _dt.timedelta(weeks=k) - target).days)):
+    ks = sorted((k0, k0 - 1, k0 + 1), key=lambda k: abs((first + _dt.timedelta(weeks=k) - target).days))
+    for k in ([prefer] if prefer is not None else []) + ks:
         delta = _dt.timedelta(weeks=k)
         if (first + delta).year != first.year + years:
             continue
@@ -178,13 +181,14 @@ def _move_point(p: Point, years: int, weeks: int | None, notes: list[str]) -> Po
     return Point(y, p.month, days[0], tuple(days[1:]), p.part)
 
 
-def shift_when(w: When, years: int, keep_dates: bool = False) -> tuple[When, int | None, list[str]]:
+def shift_when(w: When, years: int, keep_dates: bool = False,
+               prefer: int | None = None) -> tuple[When, int | None, list[str]]:
     """(moved expression, weeks moved or None for calendar years, notes for the clerk)."""
     notes: list[str] = []
     pts = _points(w)
     weeks = None
     if any(p.day for p in pts) and not keep_dates:
-        weeks = week_shift(pts, years)
+        weeks = week_shift(pts, years, prefer)
         if weeks is None:
             notes.append("保持星期会移出当年或把同月的几天拆到两个月，改为按日历移动")
     moved = [_move_point(p, years, weeks, notes) for p in pts]
@@ -195,8 +199,9 @@ def shift_when(w: When, years: int, keep_dates: bool = False) -> tuple[When, int
     return new, weeks, notes
 
 
-def shift_date(d: _dt.date, years: int, keep_dates: bool = False) -> tuple[_dt.date, int | None, list[str]]:
-    new, weeks, notes = shift_when(When(Point(d.year, d.month, d.day)), years, keep_dates)
+def shift_date(d: _dt.date, years: int, keep_dates: bool = False,
+               prefer: int | None = None) -> tuple[_dt.date, int | None, list[str]]:
+    new, weeks, notes = shift_when(When(Point(d.year, d.month, d.day)), years, keep_dates, prefer)
     return _dt.date(new.start.year, new.start.month, new.start.day), weeks, notes
 
 
@@ -498,22 +503,28 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
 
     moves: list[Move] = []
     review: list[Review] = []
+    weeks_of: dict[tuple, int] = {}  # block -> weeks its own date moved (a phase's when)
     for path, value in dates:
+        owner = path[:-1]
+        prefer = next((weeks_of[owner[:cut]] for cut in range(len(owner) - 1, -1, -1)
+                       if owner[:cut] in weeks_of), None)
         found = src.resolve(path)
         if found is None:  # pragma: no cover - every validated value comes from the file
             continue
         node, written = found
         typed = node.value
         if isinstance(value, When):
-            new, weeks, notes = shift_when(value, years, keep_dates)
+            new, weeks, notes = shift_when(value, years, keep_dates, prefer)
             text = respell(typed, new)
             first = _dt.date(new.start.year, new.start.month, new.start.day) if new.start.day else None
         else:
-            new_day, weeks, notes = shift_date(value, years, keep_dates)
+            new_day, weeks, notes = shift_date(value, years, keep_dates, prefer)
             new = When(Point(new_day.year, new_day.month, new_day.day))
             text = respell(typed, new)
             first = new_day
         src.set(written, text)
+        if weeks is not None:
+            weeks_of.setdefault(owner, weeks)
         label = describe(plan, path)
         moves.append(Move(written, src.line(written), label, typed, text, weeks, notes, first))
         for note in notes:
@@ -535,6 +546,7 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
     except GendocError as exc:  # pragma: no cover - a moved date is always a valid date
         raise GendocError(f"滚动后的计划没有通过检查，没有写出文件：{exc.message}", file=exc.file,
                           line=exc.line, field=exc.field) from None
+    moves.sort(key=lambda m: m.line or 0)
     hits = _hits(moves)
     review += _review(src, plan, years, to_year)
     review += _new_warnings(warnings_before, after, src.file, name, src, plan)
