@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -261,25 +262,27 @@ def _line(plan: Plan, path) -> int | None:
     return lines.line_of(path) if lines else None
 
 
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z]+|\s+|.", re.S)
+
+
 def mark_words(old: str, new: str, context: int = 12) -> str:
-    """``old`` with the changed words marked: 满意率达〔删：80〕〔增：85〕%; long unchanged
-    stretches are shortened to ``context`` characters either side."""
-    ops = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-    # an unchanged run of one character between two changes reads better inside the change
+    """``old`` with the changed words marked: 满意率达〔删：80〕〔增：85〕%. Characters are
+    compared one by one, numbers and Latin words whole; long unchanged stretches are
+    shortened to ``context`` characters either side."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    # an unchanged single character between two changes reads better inside the change
     merged: list[list] = []
-    for op in ops:
-        tag, i1, i2, j1, j2 = op
-        if merged and merged[-1][0] != "equal" and tag != "equal":
-            merged[-1] = ["replace", merged[-1][1], i2, merged[-1][3], j2]
-        elif (tag == "equal" and i2 - i1 <= 1 and merged and merged[-1][0] != "equal"
-              and op is not ops[-1]):
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        short_gap = tag == "equal" and i2 - i1 == 1 and 0 < k < len(ops) - 1
+        if merged and merged[-1][0] != "equal" and (tag != "equal" or short_gap):
             merged[-1] = ["replace", merged[-1][1], i2, merged[-1][3], j2]
         else:
-            merged.append(list(op))
+            merged.append([tag, i1, i2, j1, j2])
     out = []
     for k, (tag, i1, i2, j1, j2) in enumerate(merged):
         if tag == "equal":
-            s = old[i1:i2]
+            s = "".join(a[i1:i2])
             first, final = k == 0, k == len(merged) - 1
             if first and len(s) > context:
                 s = "……" + s[-context:]
@@ -290,9 +293,9 @@ def mark_words(old: str, new: str, context: int = 12) -> str:
             out.append(s)
             continue
         if i2 > i1:
-            out.append(f"〔删：{old[i1:i2]}〕")
+            out.append(f"〔删：{''.join(a[i1:i2])}〕")
         if j2 > j1:
-            out.append(f"〔增：{new[j1:j2]}〕")
+            out.append(f"〔增：{''.join(b[j1:j2])}〕")
     return "".join(out)
 
 
