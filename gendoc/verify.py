@@ -1,28 +1,41 @@
 """Conformance checker: measure a rendered 公文 against GB/T 9704-2012.
 
-It works on the rendered page, not on the XML, so it can check any .docx (converted with
-LibreOffice through :func:`gendoc.pdf.docx_to_pdf`) or any .pdf, including documents that
-somebody typed by hand. The PDF is measured with pdfplumber: characters with their
-positions, font names, sizes and fill colours, and the rules (lines and thin rectangles)
-with their colours and widths.
+It works on the rendered page, not on the XML, so it can check any .docx, .dotx or .odt
+(converted with LibreOffice through :func:`gendoc.pdf.docx_to_pdf`) or any .pdf, including
+documents that somebody typed by hand in Word or WPS. The PDF is measured with pdfplumber:
+characters with their positions, font names, sizes and fill colours, and the rules (lines
+and thin rectangles) with their colours and widths. From a .docx it also reads what the
+document *asks for* (:class:`DocxFacts`): the East Asian font of every character (run,
+character style, paragraph style, document defaults and theme fonts resolved as Word does)
+and the text of its 页眉, so that a font finding names the font requested and the font used.
 
 The layer cake:
 
+* **input** (:func:`verify`): file checks (a damaged package is refused before LibreOffice
+  is started, with a one-line message), conversion, the .docx facts;
 * **measurement** (:class:`Glyph`, :class:`TextLine`, :class:`HRule`, :class:`Page`): what is
   on each page, in points from the top-left corner of the sheet;
 * **analysis** (:class:`Layout`): the document's structure read from the measurements —
-  the text block's edges, the line pitch, the 版头 (red mark, red line, 发文字号, title),
-  attachment labels, the 版记, blank pages, full pages;
-* **rules**: one function per GB/T 9704 requirement, each returning a :class:`Rule`.
+  the 页眉 (:func:`find_headers`, kept out of every other rule), the text block's edges,
+  the line pitch, the 版头 (red mark, red line, 发文字号, title), attachment labels, the 版记,
+  blank pages, full pages;
+* **rules**: one function per GB/T 9704 requirement, each returning a :class:`Rule` that
+  passes, fails, or is not applicable (with the reason) when there is nothing to measure.
+  Only a failed rule makes the document fail.
 
-Figures come from docs/gbt9704.md §1.1 (geometry), §2 (fonts), §3 (elements).
+Figures come from docs/gbt9704.md §1.1 (geometry), §2 (fonts), §3 (elements). Positions
+that GB/T 9704 gives from an edge of the sheet are measured from that edge of the page as
+printed, whatever its size: a Letter-size document fails ``paper-a4`` and nothing else
+because of its size.
 
 Where the top of the 版心 is measured (rule ``margin-top``): LibreOffice and Word centre a
 glyph vertically in an exact-height line, so the top of the line box is *glyph top minus
 half the leading*, ``glyph_top - (pitch - size) / 2``. With 28.95 pt lines and 16 pt
 FangSong the glyph top sits 6.5 pt below the line top; on the good fixture this puts the
-line top at 37.05 mm. "Glyph top" is pdfplumber's character box top (baseline + descent −
-size), i.e. the top of the em box, not of the ink.
+line top at 37.05 mm. "Glyph top" is the top of the em box, ``baseline - size`` (what
+pdfplumber reports for fonts without a descent), so that the figure does not depend on the
+descent a font's PDF descriptor happens to declare. The 发文机关标志's top edge is measured
+the same way: gendoc calibrates it at 72 mm from the sheet top (35 mm below the 版心 top).
 """
 
 from __future__ import annotations
@@ -32,8 +45,11 @@ import shutil
 import statistics
 import tempfile
 import unicodedata
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import GendocError
@@ -43,6 +59,7 @@ MM = 72 / 25.4                      # points per millimetre
 PAPER_W_MM, PAPER_H_MM = 210.0, 297.0
 PAPER_TOL_MM = 1.0
 LEFT_MM, TOP_MM = 28.0, 37.0        # 订口, 天头
+RIGHT_MARGIN_MM, BOTTOM_MARGIN_MM = 26.0, 35.0
 BLOCK_W_MM, BLOCK_H_MM = 156.0, 225.0
 MARGIN_TOL_MM = 1.0
 LINES_PER_PAGE = 22
@@ -53,10 +70,23 @@ BODY_PT, TITLE_PT, PAGE_NO_PT = 16.0, 22.0, 14.0   # 3号, 2号, 4号
 SIZE_TOL_PT = 0.5
 FACE_MIN_SHARE = 0.95               # share of CJK glyphs that must be in the expected face
 RED_LINE_W_MM, RED_LINE_TOL_MM = 156.0, 2.0
-PAGE_NO_Y_MM, PAGE_NO_Y_TOL_MM = 269.0, 3.0       # 版心 bottom (262) + 7 mm
+RED_LINE_GAP_MM, RED_LINE_GAP_TOL_MM = 4.0, 2.0    # red line 4 mm below the 发文字号
+PAGE_NO_RISE_MM = 28.0              # page-number dash 28 mm above the sheet bottom (版心 + 7 mm)
+PAGE_NO_Y_MM, PAGE_NO_Y_TOL_MM = PAPER_H_MM - PAGE_NO_RISE_MM, 3.0
 PAGE_NO_X_TOL_MM = 2.0
+PAGE_NO_ZONE = 0.85                 # page numbers are looked for below this share of the height
 BANJI_BOTTOM_MM, BANJI_TOL_MM = TOP_MM + BLOCK_H_MM, 1.5
 DOC_NUMBER_RE = re.compile(r"^\S+〔\d{4}〕[1-9]\d*号$")
+# 7.2.4 发文机关标志: top edge below the 版心 top (文件格式, 纪要 10.3: 35 mm; 命令 10.2: 20 mm);
+# 信函格式 (10.1): 30 mm from the sheet top. Size: not smaller than the 2号 title; the per-
+# character cap 22 mm high × 15 mm wide is the 1999 edition's, still common practice.
+MARK_BELOW_BLOCK_MM = {"文件": 35.0, "命令": 20.0}
+LETTER_MARK_TOP_MM = 30.0
+MARK_TOP_TOL_MM = 3.0               # 1 mm 版心 tolerance + em-box conventions at 30–42 pt
+MARK_CENTRE_TOL_MM = 3.0
+MARK_MIN_PT = 22.0
+MARK_MAX_H_MM, MARK_MAX_W_MM = 22.0, 15.0
+HEADER_SIZE_MAX_PT = 15.0           # text above the 版心 smaller than 3号 is a 页眉
 
 LEFT, TOP = LEFT_MM * MM, TOP_MM * MM
 RIGHT = (LEFT_MM + BLOCK_W_MM) * MM
@@ -66,13 +96,38 @@ CN_NUM = "一二三四五六七八九十百"
 H1_RE = re.compile(rf"^[{CN_NUM}]+、")
 H2_RE = re.compile(rf"^（[{CN_NUM}]+）")
 ATTACH_LABEL_RE = re.compile(r"^附件[0-9０-９]*$")
-PAGE_NO_RE = re.compile(r"^(\D{0,3}?)(\d{1,4})(\D{0,3})$")
+_DASHES = "—–―‐\\-－·•"
+PAGE_NO_RE = re.compile(rf"^([{_DASHES}（(\[［第]{{0,3}}?)(\d{{1,4}})([{_DASHES}）)\]］页]{{0,3}})$")
+PAGE_NO_TOTAL_RE = re.compile(r"^(第?)(\d{1,4})((?:页)?(?:共\d{1,4}页|[/／]\d{1,4}))$")
+# 份号, 密级和保密期限, 紧急程度: the lines that may stand above the 发文机关标志 (7.2.1–7.2.3)
+PRE_MARK_RE = re.compile(r"^(?:\d{6}|(?:绝密|机密|秘密)(?:★\S*)?|特急|加急|平急|特提)$")
+
+
+def page_number_parts(text: str) -> tuple[str, int, str] | None:
+    """“— 3 —” -> ("—", 3, "—"); “第3页共5页” -> ("第", 3, "页共5页"); None if no page number."""
+    m = PAGE_NO_RE.match(text) or PAGE_NO_TOTAL_RE.match(text)
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else None
 
 
 # --------------------------------------------------------------------------- report
+STATUS_LABEL = {"pass": "通过", "fail": "不通过", "na": "不适用"}
+
+
+def page_list(pages: list[int]) -> str:
+    """[1, 2, 3, 5] -> “1–3、5”."""
+    runs: list[list[int]] = []
+    for n in sorted(set(pages)):
+        if runs and runs[-1][1] == n - 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return "、".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
 @dataclass
 class Rule:
-    """The result of one check."""
+    """The result of one check. A rule that cannot measure is not applicable
+    (``applicable=False``, ``value`` says why) and never fails."""
 
     name: str
     description: str
@@ -82,12 +137,20 @@ class Rule:
     pages: list[int] = field(default_factory=list)
     applicable: bool = True
 
-    def format(self) -> str:
-        status = "PASS" if self.passed else "FAIL"
+    @property
+    def status(self) -> str:
+        """``pass``, ``fail`` or ``na``."""
         if not self.applicable:
-            status = "N/A "
-        where = f" [pages {', '.join(map(str, self.pages))}]" if self.pages else ""
-        return f"{status} {self.name}: {self.value} (expected {self.expected}){where}"
+            return "na"
+        return "pass" if self.passed else "fail"
+
+    def format(self) -> str:
+        label = STATUS_LABEL[self.status]
+        head = f"{label}{'　' * (3 - len(label))} {self.name} {self.description}"
+        if not self.applicable:
+            return f"{head}：无法测量，{self.value}"
+        where = f"［第 {page_list(self.pages)} 页］" if self.pages else ""
+        return f"{head}：{self.value}（应为 {self.expected}）{where}"
 
 
 @dataclass
@@ -99,11 +162,12 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(r.passed for r in self.rules)
+        """No rule failed (rules that are not applicable do not count)."""
+        return not self.failed
 
     @property
     def failed(self) -> list[Rule]:
-        return [r for r in self.rules if not r.passed]
+        return [r for r in self.rules if r.status == "fail"]
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:
@@ -112,7 +176,11 @@ class Report:
         raise KeyError(name)
 
     def format(self) -> str:
-        return "\n".join(r.format() for r in self.rules)
+        counts = Counter(r.status for r in self.rules)
+        verdict = "不符合" if self.failed else "符合"
+        summary = (f"结论：{verdict} GB/T 9704-2012 的可测项——{counts['fail']} 条不通过，"
+                   f"{counts['pass']} 条通过，{counts['na']} 条不适用（共 {self.page_count} 页）")
+        return "\n".join([*(r.format() for r in self.rules), summary])
 
 
 # --------------------------------------------------------------------------- faces
@@ -169,8 +237,9 @@ def decode_font_name(raw: str) -> str:
     return name
 
 
-def face_kinds(font: str) -> set[str]:
-    """Which 公文 faces a (decoded) PDF font name stands for: fangsong/kai/hei/xbs/song.
+@lru_cache(maxsize=1024)
+def face_kinds(font: str) -> frozenset[str]:
+    """Which 公文 faces a (decoded) font name stands for: fangsong/kai/hei/xbs/song.
 
     A bold Noto Serif CJK (the 小标宋 stand-in) is ``xbs`` and also ``song``; the regular one
     only ``song``. FangSong is tested before Song, so FandolFang is not a Song face.
@@ -181,11 +250,11 @@ def face_kinds(font: str) -> set[str]:
         kinds.add("xbs")
     if "fangsong" in kinds or "kai" in kinds:
         kinds.discard("song")       # "FangSong", "KaiSong"… are not 宋体
-    return kinds
+    return frozenset(kinds)
 
 
-FACE_LABEL = {"fangsong": "FangSong/仿宋", "kai": "Kai/楷体", "hei": "Hei/黑体",
-              "xbs": "XiaoBiaoSong/小标宋 (or Noto Serif CJK Bold)", "song": "Song/宋体"}
+FACE_LABEL = {"fangsong": "仿宋", "kai": "楷体", "hei": "黑体",
+              "xbs": "小标宋（或代替它的 Noto Serif CJK Bold）", "song": "宋体"}
 
 
 # --------------------------------------------------------------------------- measurement
@@ -234,14 +303,21 @@ class Glyph:
     size: float
     font: str
     rgb: tuple[float, float, float] | None
+    requested: str | None = None    # the font the .docx asks for (None: unknown)
 
     @property
     def cjk(self) -> bool:
         return unicodedata.east_asian_width(self.text) in ("W", "F")
 
     @property
-    def kinds(self) -> set[str]:
+    def kinds(self) -> frozenset[str]:
         return face_kinds(self.font)
+
+    def in_face(self, kind: str) -> bool:
+        """Drawn in the face, or asked for in it (a machine without the font substitutes
+        another one: that is the renderer's business, not the document's)."""
+        return kind in self.kinds or (self.requested is not None
+                                      and kind in face_kinds(self.requested))
 
 
 @dataclass
@@ -283,15 +359,20 @@ class TextLine:
     def red(self) -> bool:
         return sum(is_red(g.rgb) for g in self.glyphs) > len(self.glyphs) / 2
 
+    @property
+    def em_top(self) -> float:
+        """Top of the em box of the line's (CJK) glyphs: baseline minus size."""
+        cjk = [g for g in self.glyphs if g.cjk] or self.glyphs
+        return statistics.median(g.baseline - g.size for g in cjk)
+
     def units(self) -> float:
         return sum(cell_units(g.text, g.x1 - g.x0, g.size) for g in self.glyphs)
 
     def box_top(self, pitch: float) -> float:
         """Top of the line box: glyph (em box) top minus half the leading."""
         cjk = [g for g in self.glyphs if g.cjk] or self.glyphs
-        top = statistics.median(g.top for g in cjk)
         size = statistics.median(g.size for g in cjk)
-        return top - max(pitch - size, 0) / 2
+        return self.em_top - max(pitch - size, 0) / 2
 
     def segments(self, gap: float) -> list[str]:
         """The line's text split where glyphs are more than ``gap`` apart."""
@@ -331,10 +412,30 @@ class Page:
     rules: list[HRule]
     has_images: bool
     page_number_line: TextLine | None = None
+    header_lines: list[TextLine] = field(default_factory=list)    # 页眉 text
+    header_rules: list[HRule] = field(default_factory=list)       # 页眉横线
 
     @property
     def body_lines(self) -> list[TextLine]:
-        return [ln for ln in self.lines if ln is not self.page_number_line]
+        """Every line but the page number and the 页眉."""
+        skip = {id(ln) for ln in self.header_lines}
+        return [ln for ln in self.lines
+                if ln is not self.page_number_line and id(ln) not in skip]
+
+    @property
+    def body_rules(self) -> list[HRule]:
+        skip = {id(r) for r in self.header_rules}
+        return [r for r in self.rules if id(r) not in skip]
+
+    @property
+    def block_right(self) -> float:
+        """The 版心's right edge on this sheet (26 mm from its right edge)."""
+        return self.width - RIGHT_MARGIN_MM * MM
+
+    @property
+    def block_bottom(self) -> float:
+        """The 版心's bottom edge on this sheet (35 mm above its bottom edge)."""
+        return self.height - BOTTOM_MARGIN_MM * MM
 
 
 def _glyphs(page) -> list[Glyph]:
@@ -394,11 +495,12 @@ def _hrules(number: int, page) -> list[HRule]:
 
 
 def _find_page_number(page: Page) -> TextLine | None:
-    """The page-number line: the lowest line below the 版心 holding digits only (+ dashes)."""
+    """The page-number line: the lowest short line in the foot of the sheet (any paper size)
+    that holds a number with at most a few dashes or 第…页 around it."""
     for ln in reversed(page.lines):
-        if ln.top < BOTTOM - 2 * MM:
+        if ln.top < page.height * PAGE_NO_ZONE:
             return None
-        if PAGE_NO_RE.match(ln.text):
+        if len(ln.text) <= 12 and page_number_parts(ln.text):
             return ln
     return None
 
@@ -408,7 +510,7 @@ def measure(pdf_path: Path) -> list[Page]:
     try:
         import pdfplumber
     except ImportError as exc:  # pragma: no cover
-        raise GendocError("pdfplumber is needed to verify documents: pip install pdfplumber"
+        raise GendocError("验证文档需要 pdfplumber，但它没有安装：请运行 pip install pdfplumber"
                           ) from exc
     pages = []
     try:
@@ -421,11 +523,251 @@ def measure(pdf_path: Path) -> list[Page]:
     except GendocError:
         raise
     except Exception as exc:  # pdfminer raises many types for damaged files
-        raise GendocError(f"cannot read the PDF: {exc.__class__.__name__}: {exc}",
-                          file=str(pdf_path)) from exc
+        raise GendocError(f"PDF 已损坏，读不出来（{exc.__class__.__name__}: {exc}）；"
+                          "请重新导出 PDF 再试", file=str(pdf_path)) from exc
     if not pages:
-        raise GendocError("the PDF has no pages", file=str(pdf_path))
+        raise GendocError("PDF 里没有页面", file=str(pdf_path))
     return pages
+
+
+# --------------------------------------------------------------------------- what a .docx asks for
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+# theme font scripts by w:themeFontLang/@w:eastAsia
+_THEME_SCRIPT = {"zh-CN": "Hans", "zh-SG": "Hans", "zh-TW": "Hant", "zh-HK": "Hant",
+                 "zh-MO": "Hant", "ja-JP": "Jpan", "ko-KR": "Hang"}
+_XML_MAX = 64 * 1024 * 1024         # parts larger than this are not read for facts
+
+
+@dataclass
+class DocxFacts:
+    """What a .docx asks for, read from its XML: the requested font of every visible
+    character of the body (``text`` without white space, ``fonts`` in step) and of the
+    footers, and the text of each 页眉 paragraph."""
+
+    text: str = ""
+    fonts: list[str | None] = field(default_factory=list)
+    footer_text: str = ""
+    footer_fonts: list[str | None] = field(default_factory=list)
+    header_texts: list[str] = field(default_factory=list)
+
+
+def _xml(data: bytes):
+    from lxml import etree
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    return etree.fromstring(data, parser)
+
+
+def _rpr_props(rpr) -> dict:
+    """rFonts slots of one w:rPr: eastAsia/ascii/hAnsi -> name or ("theme", value); hint."""
+    out: dict = {}
+    if rpr is None:
+        return out
+    rfonts = rpr.find(_W + "rFonts")
+    if rfonts is not None:
+        for slot in ("eastAsia", "ascii", "hAnsi"):
+            theme, name = rfonts.get(f"{_W}{slot}Theme"), rfonts.get(_W + slot)
+            if theme:               # a theme attribute overrides the name beside it
+                out[slot] = ("theme", theme)
+            elif name:
+                out[slot] = name
+        if rfonts.get(_W + "hint"):
+            out["hint"] = rfonts.get(_W + "hint")
+    return out
+
+
+class _FontResolver:
+    """Word's font inheritance: run → character style → paragraph style → document
+    defaults, each style through its w:basedOn chain; theme fonts from theme1.xml in the
+    script of w:themeFontLang."""
+
+    def __init__(self, styles, theme, settings):
+        self.defaults: dict = {}
+        self.styles: dict[str, tuple[str | None, dict]] = {}
+        self.default_para: str | None = None
+        if styles is not None:
+            self.defaults = _rpr_props(styles.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr"))
+            for st in styles.iter(_W + "style"):
+                based = st.find(_W + "basedOn")
+                self.styles[st.get(_W + "styleId") or ""] = (
+                    based.get(_W + "val") if based is not None else None,
+                    _rpr_props(st.find(_W + "rPr")))
+                if (st.get(_W + "type") == "paragraph"
+                        and st.get(_W + "default") in ("1", "true", "on")):
+                    self.default_para = st.get(_W + "styleId")
+        lang = None
+        if settings is not None:
+            tfl = settings.find(_W + "themeFontLang")
+            lang = tfl.get(_W + "eastAsia") if tfl is not None else None
+        script = _THEME_SCRIPT.get(lang or "zh-CN", "Hans")
+        self.theme: dict[str, dict[str, str | None]] = {}
+        for which in ("major", "minor"):
+            font = theme.find(f".//{_A}{which}Font") if theme is not None else None
+            latin = ea = None
+            if font is not None:
+                el = font.find(_A + "latin")
+                latin = el.get("typeface") if el is not None else None
+                el = font.find(_A + "ea")
+                ea = el.get("typeface") if el is not None else None
+                if not ea:
+                    ea = next((f.get("typeface") for f in font.findall(_A + "font")
+                               if f.get("script") == script), None)
+            self.theme[which] = {"latin": latin or None, "ea": ea or None}
+        self._chains: dict[str | None, dict] = {}
+
+    def chain(self, style_id: str | None) -> dict:
+        if style_id in self._chains:
+            return self._chains[style_id]
+        ids, seen, sid = [], set(), style_id
+        while sid and sid in self.styles and sid not in seen and len(ids) < 32:
+            seen.add(sid)
+            ids.append(sid)
+            sid = self.styles[sid][0]
+        merged: dict = {}
+        for sid in reversed(ids):
+            merged.update(self.styles[sid][1])
+        self._chains[style_id] = merged
+        return merged
+
+    def _name(self, value, slot: str) -> str | None:
+        if isinstance(value, tuple):
+            which = "major" if value[1].startswith("major") else "minor"
+            return self.theme[which]["ea" if slot == "eastAsia" else "latin"]
+        return value
+
+    def resolve(self, para_style: str | None, run_style: str | None, direct: dict):
+        """(East Asian font, ASCII font, high-ANSI font, hint) of a run."""
+        props = dict(self.defaults)
+        props.update(self.chain(para_style or self.default_para))
+        props.update(self.chain(run_style))
+        props.update(direct)
+        return (self._name(props.get("eastAsia"), "eastAsia"),
+                self._name(props.get("ascii"), "ascii"),
+                self._name(props.get("hAnsi") or props.get("ascii"), "hAnsi"),
+                props.get("hint"))
+
+
+def _owner(el, tag: str):
+    """The nearest ancestor of ``el`` with ``tag``."""
+    return next(el.iterancestors(tag), None)
+
+
+def _text_fonts(root, fonts: _FontResolver) -> tuple[str, list[str | None]]:
+    """Visible characters of a part in document order, and the font each one asks for."""
+    chars: list[str] = []
+    names: list[str | None] = []
+    if root is None:
+        return "", []
+    for p in root.iter(_W + "p"):
+        if any(a.tag == _MC_FALLBACK for a in p.iterancestors()):
+            continue                # VML copy of a text box already read from mc:Choice
+        ppr = p.find(_W + "pPr")
+        pstyle = ppr.find(_W + "pStyle") if ppr is not None else None
+        para_style = pstyle.get(_W + "val") if pstyle is not None else None
+        for r in p.iter(_W + "r"):
+            if _owner(r, _W + "p") is not p:
+                continue            # a run of a nested paragraph (text box)
+            text = "".join(t.text or "" for t in r.iter(_W + "t"))
+            if not text:
+                continue
+            rpr = r.find(_W + "rPr")
+            rstyle = rpr.find(_W + "rStyle") if rpr is not None else None
+            east, ascii_, hansi, hint = fonts.resolve(
+                para_style, rstyle.get(_W + "val") if rstyle is not None else None,
+                _rpr_props(rpr))
+            for ch in text:
+                if ch.isspace():
+                    continue
+                eaw = unicodedata.east_asian_width(ch)
+                if eaw in ("W", "F") or (eaw == "A" and hint == "eastAsia"):
+                    name = east
+                else:
+                    name = ascii_ if ord(ch) < 128 else hansi
+                chars.append(ch)
+                names.append(name)
+    return "".join(chars), names
+
+
+def read_docx_facts(zf: zipfile.ZipFile) -> DocxFacts:
+    """Read what the document asks for from an open .docx/.dotx package."""
+    def part(name: str):
+        try:
+            info = zf.getinfo(name)
+        except KeyError:
+            return None
+        if info.file_size > _XML_MAX:
+            return None
+        return _xml(zf.read(info))
+
+    rels: dict[str, list[str]] = {}
+    rel_root = part("word/_rels/document.xml.rels")
+    if rel_root is not None:
+        for rel in rel_root.iter(_REL):
+            kind = (rel.get("Type") or "").rsplit("/", 1)[-1]
+            target = rel.get("Target") or ""
+            target = target.lstrip("/") if target.startswith("/") else f"word/{target}"
+            rels.setdefault(kind, []).append(target)
+    theme = next((part(t) for t in rels.get("theme", [])), None)
+    fonts = _FontResolver(part("word/styles.xml"), theme, part("word/settings.xml"))
+    facts = DocxFacts()
+    document = part("word/document.xml")
+    if document is not None:
+        facts.text, facts.fonts = _text_fonts(document.find(_W + "body"), fonts)
+    for target in rels.get("footer", []):
+        text, names = _text_fonts(part(target), fonts)
+        facts.footer_text += text
+        facts.footer_fonts += names
+    for target in rels.get("header", []):
+        root = part(target)
+        if root is None:
+            continue
+        for p in root.iter(_W + "p"):
+            text = re.sub(r"\s+", "", "".join(t.text or "" for t in p.iter(_W + "t")))
+            if text:
+                facts.header_texts.append(text)
+    return facts
+
+
+def _map_line(ln: TextLine, text: str, fonts: list[str | None], cursor: int) -> int:
+    """Give the glyphs of ``ln`` the fonts their characters ask for in the .docx: the line's
+    text is looked up from ``cursor`` on (reading order), then anywhere; leading characters
+    the .docx does not hold (list numbers such as 一、) are dropped until it is found."""
+    s = ln.text
+    offsets, pos = [], 0
+    for g in ln.glyphs:
+        offsets.append(pos)
+        pos += len(g.text)
+    for k in range(min(6, max(len(s) - 1, 1))):
+        t = s[k:]
+        at = text.find(t, cursor)
+        moved = at >= 0
+        if not moved:
+            at = text.find(t)
+        if at < 0:
+            continue
+        for g, off in zip(ln.glyphs, offsets):
+            if off >= k and at + off - k < len(fonts):
+                g.requested = fonts[at + off - k]
+        return at + len(t) if moved else cursor
+    return cursor
+
+
+def attach_requested(pages: list[Page], facts: DocxFacts) -> None:
+    """Set :attr:`Glyph.requested` from the .docx: body lines from the document text,
+    page numbers from the footers (a page field's cached digits differ from the printed
+    ones, so digits take the font the footer's digits ask for)."""
+    cursor = 0
+    footer_font = {}
+    for ch, name in zip(facts.footer_text, facts.footer_fonts):
+        footer_font.setdefault("0" if ch.isdigit() else ch, name)
+    for p in pages:
+        for ln in p.body_lines:
+            cursor = _map_line(ln, facts.text, facts.fonts, cursor)
+        if p.page_number_line is not None:
+            for g in p.page_number_line.glyphs:
+                g.requested = footer_font.get("0" if g.text.isdigit() else g.text)
 
 
 # --------------------------------------------------------------------------- analysis
@@ -441,6 +783,48 @@ def _is_body_size(size: float) -> bool:
     return _near(size, BODY_PT, SIZE_TOL_PT + 0.5)   # 3号 text, a little wider than the rule
 
 
+def _header_key(text: str) -> str:
+    """页眉 text for comparison: no white space, every number the same (page fields)."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def find_headers(pages: list[Page], header_texts: list[str] = ()) -> None:
+    """Mark the 页眉 of every page (:attr:`Page.header_lines`, :attr:`Page.header_rules`).
+
+    A 页眉 line lies wholly above the 版心 (its bottom above the 37 mm 天头) and is the
+    text of a 页眉 paragraph of the .docx, or repeats at the same height on another page,
+    or is printed smaller than 3号, or has a rule right under it. A rule above the 版心
+    and above all other text is a 页眉横线. Page 1's red 版头 (信函格式: mark and double
+    line from 30 mm) and the 份号/密级/紧急程度 lines are not 页眉.
+    """
+    zone = TOP - 0.5 * MM
+    wanted = [_header_key(t) for t in header_texts if t.strip()]
+
+    def candidates(p: Page) -> list[TextLine]:
+        return [ln for ln in p.lines if ln.bottom < zone and ln is not p.page_number_line
+                and not (p.number == 1 and (ln.red or PRE_MARK_RE.match(ln.text)))
+                and not ATTACH_LABEL_RE.match(ln.text)]
+
+    def rules_above(p: Page) -> list[HRule]:
+        return [r for r in p.rules if r.y < zone and r.width > 0.3 * BLOCK_W_MM * MM
+                and not (p.number == 1 and is_red(r.rgb))]
+
+    seen = Counter((_header_key(ln.text), round(ln.top / 2)) for p in pages
+                   for ln in candidates(p))
+    for p in pages:
+        rules = rules_above(p)
+        for ln in candidates(p):
+            key = _header_key(ln.text)
+            ruled = any(ln.bottom - 1 <= r.y <= ln.bottom + 8 * MM for r in rules)
+            named = any(key == w or (len(w) >= 2 and len(key) >= 2 and (key in w or w in key))
+                        for w in wanted)
+            if (named or seen[(key, round(ln.top / 2))] >= 2 or ruled
+                    or ln.size < HEADER_SIZE_MAX_PT):
+                p.header_lines.append(ln)
+        first = min((ln.top for ln in p.body_lines), default=p.height)
+        p.header_rules = [r for r in rules if r.y < first]
+
+
 @dataclass
 class Layout:
     """The document's structure, read once from the measured pages."""
@@ -450,6 +834,8 @@ class Layout:
     left: float | None = None
     right: float | None = None
     mark: list[TextLine] = field(default_factory=list)        # red 发文机关标志 lines
+    red_text: list[TextLine] = field(default_factory=list)    # every red line on page 1
+    letter_format: bool = False                               # 信函格式: red double line
     red_line: HRule | None = None
     doc_number: list[TextLine] = field(default_factory=list)
     title: list[TextLine] = field(default_factory=list)
@@ -475,6 +861,12 @@ class Layout:
             lines = [ln for ln in lines if ln.bottom < first - 2]
         return lines
 
+    def block_centre(self, p: Page) -> float:
+        """The horizontal centre of the text block: measured, else the standard one."""
+        left = self.left if self.left is not None else LEFT
+        right = self.right if self.right is not None else p.block_right
+        return (left + right) / 2
+
 
 def _clusters(values: list[float], tol: float) -> list[list[float]]:
     groups: list[list[float]] = []
@@ -486,7 +878,33 @@ def _clusters(values: list[float], tol: float) -> list[list[float]]:
     return groups
 
 
-def analyse(pages: list[Page]) -> Layout:
+def _centred_title(lay: Layout, start: float) -> list[TextLine]:
+    """A title not set in 2号: the first line below the 版头 when it is centred (not a 份号,
+    发文字号 or 主送机关 line), with the centred lines of its size that follow it."""
+    p1 = lay.pages[0]
+    centre = lay.block_centre(p1)
+    out: list[TextLine] = []
+    for ln in p1.body_lines:
+        if ln.top <= start or ln.red or ln in lay.doc_number:
+            continue
+        centred = (abs((ln.x0 + ln.x1) / 2 - centre) <= ln.size
+                   and ln.x0 > (lay.left if lay.left is not None else LEFT) + ln.size)
+        if not out:
+            if PRE_MARK_RE.match(ln.text):
+                continue
+            if not centred or ln.text.endswith(("：", ":")) or ln.size < BODY_PT - 2:
+                return []
+            out.append(ln)
+        elif (centred and _near(ln.size, out[-1].size, SIZE_TOL_PT)
+              and ln.baseline - out[-1].baseline <= 2.2 * ln.size):
+            out.append(ln)
+        else:
+            break
+    return out
+
+
+def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
+    find_headers(pages, facts.header_texts if facts else [])
     lay = Layout(pages)
     body = [ln for p in pages for ln in p.body_lines]
 
@@ -505,13 +923,22 @@ def analyse(pages: list[Page]) -> Layout:
         lay.left = statistics.median(groups[0])
         lay.right = statistics.median(ln.x1 for ln in wide)
 
-    # 版头 on page 1: red mark, red line, 发文字号, title
+    # 版头 on page 1: the red mark is the red text at the head of the page (after 份号,
+    # 密级, 紧急程度 if any); red text further down is not a mark
     p1 = pages[0]
-    lay.mark = [ln for ln in p1.body_lines if ln.red]
-    red_rules = [r for r in p1.rules if is_red(r.rgb) and r.width > 50 * MM]
+    lay.red_text = [ln for ln in p1.body_lines
+                    if sum(is_red(g.rgb) for g in ln.glyphs if not g.text.isspace()) >= 2]
+    for ln in p1.body_lines:
+        if ln.red:
+            lay.mark.append(ln)
+        elif lay.mark or not PRE_MARK_RE.match(ln.text):
+            break
+    red_rules = [r for r in p1.body_rules if is_red(r.rgb) and r.width > 50 * MM]
     mark_bottom = max((ln.bottom for ln in lay.mark), default=0.0)
     below = [r for r in red_rules if r.y > mark_bottom] if lay.mark else red_rules
     lay.red_line = max(below or red_rules, key=lambda r: r.width, default=None)
+    top_red = [r for r in red_rules if r.y < 0.4 * p1.height]
+    lay.letter_format = any(0 < b.y - a.y <= 3 * MM for a, b in zip(top_red, top_red[1:]))
     if lay.mark:
         limit = lay.red_line.y if lay.red_line else None
         after = [ln for ln in p1.body_lines if ln.top > mark_bottom and not ln.red]
@@ -527,6 +954,8 @@ def analyse(pages: list[Page]) -> Layout:
             lay.title.append(ln)
         elif lay.title:
             break
+    if not lay.title:
+        lay.title = _centred_title(lay, start)
 
     # 附件 labels: "附件" / "附件N" alone on a line at the left edge
     left = lay.left if lay.left is not None else LEFT
@@ -538,7 +967,7 @@ def analyse(pages: list[Page]) -> Layout:
     for ln in last.body_lines:
         if ln.text.endswith("印发") and ln.top > last.height / 2:
             lay.banji_page = last.number
-            lay.banji_rules = [r for r in last.rules if r.width > 0.8 * BLOCK_W_MM * MM
+            lay.banji_rules = [r for r in last.body_rules if r.width > 0.8 * BLOCK_W_MM * MM
                                and r.y > last.height / 3 and not is_red(r.rgb)]
             if lay.banji_rules:
                 top_rule = lay.banji_rules[0]
@@ -549,9 +978,9 @@ def analyse(pages: list[Page]) -> Layout:
                                        if r.y > max(a.bottom for a in above)]
             break
 
-    # blank pages, running-text segments, full pages
+    # blank pages (a page with nothing but a 页眉 is blank), running-text segments, full pages
     lay.blank = [p.number for p in pages
-                 if not p.body_lines and not p.has_images and not p.rules]
+                 if not p.body_lines and not p.has_images and not p.body_rules]
     starts = {1} | {ln.page for ln in lay.labels}
     # a label below other text: its page ends one segment and starts the next, so it is
     # not a full page either
@@ -565,7 +994,7 @@ def analyse(pages: list[Page]) -> Layout:
         else:
             segments[-1].append(n)
     lay.segment_ends = [s[-1] for s in segments]
-    p1_header = lay.has_header or any(ln.size > 18 for ln in p1.body_lines)
+    p1_header = lay.has_header or bool(lay.title) or any(ln.size > 18 for ln in p1.body_lines)
     for seg in segments:
         for n in seg[:-1]:
             if (n == 1 and p1_header) or n == lay.banji_page or n in shared:
@@ -579,8 +1008,13 @@ def _rule(name, description, passed, value, expected, pages=(), applicable=True)
     return Rule(name, description, bool(passed), value, expected, sorted(set(pages)), applicable)
 
 
-def _not_applicable(name, description, value, expected) -> Rule:
-    return _rule(name, description, True, f"not applicable: {value}", expected, applicable=False)
+def _not_applicable(name, description, reason, expected) -> Rule:
+    """Nothing to measure: the rule neither passes nor fails; ``reason`` says why."""
+    return _rule(name, description, True, reason, expected, applicable=False)
+
+
+def _counted(counter: Counter, limit: int = 3) -> str:
+    return "、".join(f"{k} ×{v}" for k, v in counter.most_common(limit))
 
 
 def rule_paper(lay: Layout) -> Rule:
@@ -593,35 +1027,82 @@ def rule_paper(lay: Layout) -> Rule:
         landscape = _near(h, PAPER_W_MM, PAPER_TOL_MM) and _near(w, PAPER_H_MM, PAPER_TOL_MM)
         if not (portrait or landscape):
             bad.append(p.number)
-    value = ", ".join(f"{k} ×{v}" for k, v in sizes.items())
-    return _rule("paper-a4", "纸张 A4 / paper A4 on every page", not bad, value,
-                 f"210×297 mm ±{PAPER_TOL_MM:g} (landscape A4 allowed)", bad)
+    value = "、".join(f"{k} {v} 页" for k, v in sizes.items())
+    return _rule("paper-a4", "纸张 A4", not bad, value,
+                 f"210×297 mm ±{PAPER_TOL_MM:g}（可横放）", bad)
 
 
 def rule_margin_left(lay: Layout) -> Rule:
-    desc = "版心左边距 28 mm / type area left edge 28 mm (订口)"
+    desc = "版心左边缘（订口）28 mm"
     exp = f"{LEFT_MM:g} mm ±{MARGIN_TOL_MM:g}"
     if lay.left is None:
-        return _rule("margin-left", desc, False, "no full-width 3号 line to measure", exp)
+        return _not_applicable("margin-left", desc, "没有排满一行的 3号字行", exp)
     ok = _near(lay.left, LEFT, MARGIN_TOL_MM * MM)
-    right = f"; right edge {_mm(lay.right)}" if lay.right else ""
+    right = f"；右边缘 {_mm(lay.right)}" if lay.right else ""
     return _rule("margin-left", desc, ok, f"{_mm(lay.left)}{right}", exp)
 
 
+def _margin_top_page1(lay: Layout, desc: str, exp: str) -> Rule:
+    """Only page 1 can show the 版心 top: its first line is a 3号 line (份号, 密级, text) or
+    the title; a 版头 whose first line is the mark fixes nothing (the mark is placed from
+    the 版心 top, see red-mark)."""
+    lines = lay.running_lines(1)
+    if not lines:
+        return _not_applicable("margin-top", desc, "第 1 页没有文字", exp)
+    first = lines[0]
+    if first in lay.mark:
+        return _not_applicable("margin-top", desc, "只有一页，首行是发文机关标志，版心上边缘"
+                               "要由标志的位置推算（见 red-mark）", exp)
+    if first.size <= BODY_PT + SIZE_TOL_PT + 0.5:
+        top = first.box_top(lay.pitch)
+        ok = _near(top, TOP, MARGIN_TOL_MM * MM)
+        return _rule("margin-top", desc, ok, f"{_mm(top)}（只有一页，量第 1 页首行）", exp,
+                     [] if ok else [1])
+    # a title line: its line height is unknown (off the grid, or snapped to two grid lines
+    # as Word and LibreOffice do with a single-spaced 2号 line), so the 版心 top lies
+    # between the glyph top and the glyph top minus up to two lines of leading
+    glyph_top = first.em_top
+    low, high = glyph_top - max(2 * lay.pitch - first.size, 0.6 * first.size), glyph_top
+    tol = MARGIN_TOL_MM * MM
+    ok = low - tol <= TOP <= high + tol
+    return _rule("margin-top", desc, ok,
+                 f"只有一页，首行是 {first.size:g} pt 的标题，字顶 {_mm(glyph_top)}：版心上边缘应在 "
+                 f"{low / MM:.1f}–{high / MM:.1f} mm 之间", exp, [] if ok else [1])
+
+
 def rule_margin_top(lay: Layout) -> Rule:
-    desc = "版心上边距 37 mm / type area top edge 37 mm (天头), first line box on full pages"
-    exp = f"{TOP_MM:g} mm ±{MARGIN_TOL_MM:g} (line top = glyph top − half leading)"
+    desc = "版心上边缘（天头）37 mm"
+    exp = f"{TOP_MM:g} mm ±{MARGIN_TOL_MM:g}（满页首行的行框上沿 = 字顶 − 半个行距余量）"
     pages = lay.full_pages or [n for n in range(2, len(lay.pages) + 1)
                                if n not in lay.blank and lay.running_lines(n)]
     if not pages:
-        return _not_applicable("margin-top", desc, "no page after page 1 to measure", exp)
+        return _margin_top_page1(lay, desc, exp)
     tops = {n: lay.running_lines(n)[0].box_top(lay.pitch) for n in pages}
     bad = [n for n, t in tops.items() if not _near(t, TOP, MARGIN_TOL_MM * MM)]
     values = sorted(tops.values())
     value = _mm(statistics.median(values))
     if values[0] != values[-1]:
-        value += f" (range {values[0] / MM:.1f}–{values[-1] / MM:.1f} mm)"
+        value += f"（{values[0] / MM:.1f}–{values[-1] / MM:.1f} mm）"
     return _rule("margin-top", desc, not bad, value, exp, bad)
+
+
+def rule_no_header(lay: Layout) -> Rule:
+    desc = "不设页眉"
+    exp = "版心上方没有页眉文字和页眉横线（公文不设页眉）"
+    texts: Counter = Counter()
+    ruled: list[int] = []
+    for p in lay.pages:
+        for ln in p.header_lines:
+            texts[_header_key(ln.text).replace("#", "N")] += 1
+        if p.header_rules:
+            ruled.append(p.number)
+    bad = [p.number for p in lay.pages if p.header_lines or p.header_rules]
+    if not bad:
+        return _rule("no-header", desc, True, "版心上方没有页眉", exp)
+    parts = [f"页眉“{t[:30]}” {n} 页" for t, n in texts.most_common(3)]
+    if ruled:
+        parts.append(f"页眉横线 {len(ruled)} 页")
+    return _rule("no-header", desc, False, "；".join(parts), exp, bad)
 
 
 def line_slots(lay: Layout, lines: list[TextLine]) -> int:
@@ -638,13 +1119,14 @@ def rule_lines_per_page(lay: Layout) -> Rule:
     same segment (body, or one attachment). Not full: page 1 when it carries the 版头 or a
     title, the last page of the body and of each attachment, a page where an attachment
     label starts below other text, the 版记 page, blank pages."""
-    desc = "每面 22 行 / 22 lines on every full body page"
-    exp = f"{LINES_PER_PAGE} lines on each full page"
+    desc = "每面 22 行"
+    exp = f"每个满页 {LINES_PER_PAGE} 行"
     if not lay.full_pages:
-        return _not_applicable("lines-per-page", desc, "no full page", exp)
+        return _not_applicable("lines-per-page", desc, "没有满页（正文和每个附件都不足一页）", exp)
     counts = {}
     for n in lay.full_pages:
-        lines = [ln for ln in lay.running_lines(n) if ln.top < BOTTOM + 3 * MM]
+        p = lay.page(n)
+        lines = [ln for ln in lay.running_lines(n) if ln.top < p.block_bottom + 3 * MM]
         counts[n] = line_slots(lay, lines)
     # keep-with-next moves a heading that would stand alone at the foot of a page to the
     # next page (gbt9704.md §7.7): such a page may end one or two lines early.
@@ -654,8 +1136,8 @@ def rule_lines_per_page(lay: Layout) -> Rule:
            and not (LINES_PER_PAGE - 2 <= c < LINES_PER_PAGE and _starts_with_heading(lay, n + 1))
            and not (LINES_PER_PAGE - 7 <= c < LINES_PER_PAGE and _holds_signature(lay, n + 1))]
     dist = Counter(counts.values())
-    value = (", ".join(f"{k} lines ×{v}" for k, v in sorted(dist.items()))
-             + f" on pages {','.join(map(str, counts))}; pitch {lay.pitch:.2f} pt")
+    value = ("、".join(f"{k} 行 {v} 页" for k, v in sorted(dist.items()))
+             + f"（满页：第 {page_list(list(counts))} 页）；行距 {lay.pitch:.2f} pt")
     return _rule("lines-per-page", desc, not bad, value, exp, bad)
 
 
@@ -716,12 +1198,12 @@ def line_chars(lay: Layout, ln: TextLine) -> int:
 
 
 def rule_chars_per_line(lay: Layout) -> Rule:
-    desc = "每行 28 字 / 28 characters on every full line"
+    desc = "每行 28 字"
     lo, hi = CHARS_RANGE
-    exp = f"≥{CHARS_MIN_SHARE:.0%} of full lines hold {CHARS_PER_LINE}, none <{lo} or >{hi}"
+    exp = f"至少 {CHARS_MIN_SHARE:.0%} 的满行为 {CHARS_PER_LINE} 字，没有少于 {lo} 或多于 {hi} 字的满行"
     lines = full_lines(lay)
     if not lines:
-        return _not_applicable("chars-per-line", desc, "no full line", exp)
+        return _not_applicable("chars-per-line", desc, "没有排满一行的 3号字行", exp)
     counts = [(ln, line_chars(lay, ln)) for ln in lines]
     dist = Counter(c for _, c in counts)
     # LibreOffice puts extra space around a run of Western letters or digits inside Chinese
@@ -739,21 +1221,29 @@ def rule_chars_per_line(lay: Layout) -> Rule:
     ok = share >= CHARS_MIN_SHARE and not bad
     if not ok and not bad:
         bad = [ln.page for ln, c in counts if c != CHARS_PER_LINE]
-    value = (f"{share:.0%} of {len(pure)} all-Chinese full lines hold {CHARS_PER_LINE} "
-             f"({len(counts)} full lines in all); "
-             + ", ".join(f"{k}:{v}" for k, v in sorted(dist.items())))
+    value = (f"{len(pure)} 个纯汉字满行中 {share:.0%} 为 {CHARS_PER_LINE} 字（满行共 {len(counts)} 行；"
+             + "、".join(f"{k} 字 {v} 行" for k, v in sorted(dist.items())) + "）")
     return _rule("chars-per-line", desc, ok, value, exp, bad)
 
 
 def _face_check(glyphs: list[Glyph], kind: str) -> tuple[float, str]:
-    """Share of the CJK glyphs in the face ``kind``, and the faces seen."""
+    """Share of the CJK glyphs in the face ``kind`` (drawn or asked for in it, see
+    :meth:`Glyph.in_face`), and a finding naming the fonts asked for and used."""
     cjk = [g for g in glyphs if g.cjk] or glyphs
     if not cjk:
         return 1.0, ""
-    hits = sum(kind in g.kinds for g in cjk)
-    faces = Counter(g.font for g in cjk)
-    seen = ", ".join(f"{f} ({n})" for f, n in faces.most_common(3))
-    return hits / len(cjk), seen
+    hits = sum(g.in_face(kind) for g in cjk)
+    used = Counter(g.font for g in cjk)
+    asked = Counter(g.requested for g in cjk if g.requested)
+    finding = f"实际字体 {_counted(used)}"
+    if asked:
+        finding = f"要求字体 {_counted(asked)}，{finding}"
+        stand_in = Counter((g.requested, g.font) for g in cjk if g.requested
+                           and kind in face_kinds(g.requested) and kind not in g.kinds)
+        if stand_in:
+            (want, got), _ = stand_in.most_common(1)[0]
+            finding += f"（本机没有“{want}”，以“{got}”代替显示）"
+    return hits / len(cjk), finding
 
 
 def _heading_part(ln: TextLine) -> list[Glyph]:
@@ -768,7 +1258,7 @@ def _heading_part(ln: TextLine) -> list[Glyph]:
 
 def _table_zone(p: Page) -> tuple[float, float] | None:
     """The vertical extent of a ruled table on the page: three or more wide black rules."""
-    wide = [r.y for r in p.rules if r.width > 0.8 * BLOCK_W_MM * MM and not is_red(r.rgb)]
+    wide = [r.y for r in p.body_rules if r.width > 0.8 * BLOCK_W_MM * MM and not is_red(r.rgb)]
     if len(wide) < 3:
         return None
     return min(wide), max(wide)
@@ -798,104 +1288,161 @@ def _body_glyphs(lay: Layout) -> list[Glyph]:
 
 
 def rule_font_body(lay: Layout) -> Rule:
-    desc = "正文 3号仿宋 / body text 16 pt in a FangSong face"
-    exp = f"{BODY_PT:g} pt ±{SIZE_TOL_PT:g}, ≥{FACE_MIN_SHARE:.0%} of CJK glyphs in {FACE_LABEL['fangsong']}"
+    desc = "正文 3号仿宋"
+    exp = (f"{BODY_PT:g} pt ±{SIZE_TOL_PT:g}，至少 {FACE_MIN_SHARE:.0%} 的汉字为"
+           f"{FACE_LABEL['fangsong']}")
     glyphs = _body_glyphs(lay)
     if not glyphs:
-        return _rule("font-body", desc, False, "no body text found", exp)
+        return _not_applicable("font-body", desc, "没有找到正文", exp)
     sized = [g for g in glyphs if _near(g.size, BODY_PT, SIZE_TOL_PT)]
     size_share = len(sized) / len(glyphs)
-    share, seen = _face_check(sized or glyphs, "fangsong")
-    sizes = Counter(round(g.size, 1) for g in glyphs).most_common(3)
+    share, finding = _face_check(sized or glyphs, "fangsong")
+    sizes = Counter(f"{round(g.size, 1):g} pt" for g in glyphs)
     ok = size_share >= FACE_MIN_SHARE and share >= FACE_MIN_SHARE
     bad: list[int] = []
     if not ok:
         bad_ids = {id(g) for g in glyphs if not _near(g.size, BODY_PT, SIZE_TOL_PT)
-                   or (g.cjk and "fangsong" not in g.kinds)}
+                   or (g.cjk and not g.in_face("fangsong"))}
         bad = sorted({ln.page for p in lay.pages for ln in p.lines
                       if any(id(g) in bad_ids for g in ln.glyphs)})
-    value = (f"sizes {', '.join(f'{s:g} pt ×{n}' for s, n in sizes)}; "
-             f"{share:.0%} FangSong ({seen})")
-    return _rule("font-body", desc, ok, value, exp, bad[:20])
+    value = f"字号 {_counted(sizes)}；{share:.0%} 为仿宋；{finding}"
+    return _rule("font-body", desc, ok, value, exp, bad)
 
 
 def rule_font_title(lay: Layout) -> Rule:
-    desc = "标题 2号小标宋 / title 22 pt in a 小标宋 face"
-    exp = f"{TITLE_PT:g} pt ±{SIZE_TOL_PT:g} in {FACE_LABEL['xbs']}"
+    desc = "标题 2号小标宋"
+    exp = f"{TITLE_PT:g} pt ±{SIZE_TOL_PT:g}，{FACE_LABEL['xbs']}"
     if not lay.title:
-        return _rule("font-title", desc, False, "no 2号 title found on page 1", exp, [1])
+        return _not_applicable("font-title", desc, "第 1 页版头下没有找到标题（居中的大字行）", exp)
     glyphs = [g for ln in lay.title for g in ln.glyphs]
     size = statistics.median(g.size for g in glyphs)
-    share, seen = _face_check(glyphs, "xbs")
+    share, finding = _face_check(glyphs, "xbs")
     ok = _near(size, TITLE_PT, SIZE_TOL_PT) and share >= FACE_MIN_SHARE
     text = "".join(ln.text for ln in lay.title)
-    return _rule("font-title", desc, ok, f"“{text[:30]}” {size:g} pt, {seen}", exp,
+    return _rule("font-title", desc, ok, f"“{text[:30]}” {size:g} pt；{finding}", exp,
                  [] if ok else [1])
 
 
 def _rule_heading(lay: Layout, name: str, desc: str, pattern: re.Pattern, kind: str) -> Rule:
-    exp = f"{FACE_LABEL[kind]}, {BODY_PT:g} pt"
+    exp = f"{BODY_PT:g} pt，{FACE_LABEL[kind]}"
     heads = [ln for p in lay.pages for ln in lay.running_lines(p.number)
              if pattern.match(ln.text) and _is_body_size(ln.size)
              and lay.left is not None and ln.x0 <= lay.left + 2 * ln.size + 2]
     if not heads:
-        return _not_applicable(name, desc, "no such heading", exp)
-    bad, faces = [], Counter()
+        return _not_applicable(name, desc, "没有这一级标题", exp)
+    bad, parts = [], []
     for ln in heads:
         part = _heading_part(ln)
         share, _ = _face_check(part, kind)
-        faces.update(g.font for g in part if g.cjk)
+        parts += part
         if share < 0.9 or not all(_near(g.size, BODY_PT, SIZE_TOL_PT) for g in part):
             bad.append(ln.page)
-    seen = ", ".join(f for f, _ in faces.most_common(2))
-    value = f"{len(heads) - len(bad)}/{len(heads)} headings ok ({seen})"
+    _, finding = _face_check(parts, kind)
+    value = f"{len(heads) - len(bad)}/{len(heads)} 个标题合格；{finding}"
     return _rule(name, desc, not bad, value, exp, bad)
 
 
 def rule_font_h1(lay: Layout) -> Rule:
-    return _rule_heading(lay, "font-h1", "一级标题 3号黑体 / level-1 headings (一、) in Hei",
-                         H1_RE, "hei")
+    return _rule_heading(lay, "font-h1", "一级标题（一、）3号黑体", H1_RE, "hei")
 
 
 def rule_font_h2(lay: Layout) -> Rule:
-    return _rule_heading(lay, "font-h2", "二级标题 3号楷体 / level-2 headings (（一）) in Kai",
-                         H2_RE, "kai")
+    return _rule_heading(lay, "font-h2", "二级标题（（一））3号楷体", H2_RE, "kai")
+
+
+def _mark_top_expected(lay: Layout, text: str) -> tuple[float, str]:
+    """Where the mark's top edge belongs (points from the sheet top) and which format."""
+    if lay.letter_format:
+        return LETTER_MARK_TOP_MM * MM, f"信函格式：距纸张上边 {LETTER_MARK_TOP_MM:g} mm"
+    if text.endswith("令"):
+        below = MARK_BELOW_BLOCK_MM["命令"]
+        return TOP + below * MM, f"命令格式：版心上边缘下 {below:g} mm"
+    below = MARK_BELOW_BLOCK_MM["文件"]
+    return TOP + below * MM, f"版心上边缘下 {below:g} mm，即距纸张上边 {TOP_MM + below:g} mm"
 
 
 def rule_red_mark(lay: Layout) -> Rule:
-    desc = "红色发文机关标志 / red issuing-organ mark on page 1"
-    exp = "red text above the red line"
-    if not lay.has_header:
-        return _not_applicable("red-mark", desc, "no 版头", exp)
+    """7.2.4: red, centred, top edge 35 mm below the 版心 top (命令 20 mm, 信函 30 mm from
+    the sheet top), not smaller than the 2号 title and at most 22 × 15 mm a character."""
+    desc = "发文机关标志：红色、居中、上边缘在版心上边缘下 35 mm"
+    exp = (f"红色，不小于 {MARK_MIN_PT:g} pt、每字不大于 {MARK_MAX_W_MM:g}×{MARK_MAX_H_MM:g} mm，"
+           f"居中 ±{MARK_CENTRE_TOL_MM:g} mm，上边缘在版心上边缘下 35 mm ±{MARK_TOP_TOL_MM:g}"
+           f"（命令格式 20 mm；信函格式距纸张上边 30 mm）")
+    p1 = lay.pages[0]
     if not lay.mark:
-        return _rule("red-mark", desc, False, "red line but no red mark", exp, [1])
+        if lay.red_line is not None:
+            black = [ln for ln in p1.body_lines if ln.bottom < lay.red_line.y
+                     and ln.size >= TITLE_PT - 2]
+            value = "有红色分隔线，但上方没有红色的发文机关标志"
+            if black:
+                value += f"（“{black[0].text[:20]}”不是红色）"
+            return _rule("red-mark", desc, False, value, exp, [1])
+        if lay.red_text:
+            ln = lay.red_text[0]
+            red = "".join(g.text for g in ln.glyphs if is_red(g.rgb))
+            return _rule("red-mark", desc, False,
+                         f"版头位置没有发文机关标志；红色文字“{red[:20]}”在第 1 页 "
+                         f"{_mm(ln.em_top)} 处，排在其他文字之后，不是标志的位置", exp, [1])
+        return _not_applicable("red-mark", desc, "没有版头（第 1 页没有红色标志和红色分隔线）", exp)
     text = "".join(ln.text for ln in lay.mark)
+    glyphs = [g for ln in lay.mark for g in ln.glyphs]
+    cjk = [g for g in glyphs if g.cjk] or glyphs
+    top = min(ln.em_top for ln in lay.mark)
+    want, where = _mark_top_expected(lay, text)
+    x0, x1 = min(ln.x0 for ln in lay.mark), max(ln.x1 for ln in lay.mark)
+    off = (x0 + x1) / 2 - lay.block_centre(p1)
     size = max(ln.size for ln in lay.mark)
-    return _rule("red-mark", desc, True, f"“{text}” {size:g} pt", exp)
+    width = statistics.median(g.x1 - g.x0 for g in cjk)
+    problems = []
+    if sum(is_red(g.rgb) for g in glyphs) < 0.9 * len(glyphs):
+        problems.append("不全是红色")
+    if min(ln.size for ln in lay.mark) < MARK_MIN_PT - SIZE_TOL_PT:
+        problems.append(f"字号 {min(ln.size for ln in lay.mark):g} pt 小于二号")
+    if size > MARK_MAX_H_MM * MM + SIZE_TOL_PT:
+        problems.append(f"字高 {_mm(size)} 超过 {MARK_MAX_H_MM:g} mm")
+    if width > (MARK_MAX_W_MM + 0.5) * MM:
+        problems.append(f"字宽 {_mm(width)} 超过 {MARK_MAX_W_MM:g} mm")
+    if x1 - x0 > (BLOCK_W_MM + 1) * MM:
+        problems.append(f"宽 {_mm(x1 - x0)}，超出版心")
+    if abs(off) > MARK_CENTRE_TOL_MM * MM:
+        problems.append(f"偏离版心中线 {_mm(abs(off))}")
+    if not _near(top, want, MARK_TOP_TOL_MM * MM):
+        problems.append(f"上边缘应在{where}，实际偏{'下' if top > want else '上'} "
+                        f"{_mm(abs(top - want))}")
+    _, finding = _face_check(glyphs, "xbs")
+    value = (f"“{text[:24]}” {size:g} pt，上边缘距纸张上边 {_mm(top)}（版心上边缘下 "
+             f"{(top - TOP) / MM:.1f} mm），中线偏差 {abs(off) / MM:.1f} mm；{finding}")
+    if problems:
+        value += "；" + "，".join(problems)
+    return _rule("red-mark", desc, not problems, value, exp, [1] if problems else [])
 
 
 def rule_red_line(lay: Layout) -> Rule:
-    desc = "红色分隔线 156 mm / red separator line, 156 mm wide, below the mark"
-    exp = f"red rule {RED_LINE_W_MM:g} mm ±{RED_LINE_TOL_MM:g} below the mark"
+    desc = "版头红色分隔线：宽 156 mm，在发文字号下 4 mm"
+    exp = (f"红线宽 {RED_LINE_W_MM:g} mm ±{RED_LINE_TOL_MM:g}，在标志之下、"
+           f"发文字号下 {RED_LINE_GAP_MM:g} mm ±{RED_LINE_GAP_TOL_MM:g}")
     if not lay.has_header:
-        return _not_applicable("red-line", desc, "no 版头", exp)
+        return _not_applicable("red-line", desc, "没有版头", exp)
     if lay.red_line is None:
-        return _rule("red-line", desc, False, "no red line on page 1", exp, [1])
+        return _rule("red-line", desc, False, "第 1 页没有红色分隔线", exp, [1])
     line = lay.red_line
     mark_bottom = max((ln.bottom for ln in lay.mark), default=0.0)
     ok = _near(line.width, RED_LINE_W_MM * MM, RED_LINE_TOL_MM * MM) and line.y > mark_bottom
-    value = (f"{_mm(line.width)} wide, {line.thickness:.2f} pt thick, at {_mm(line.y)} "
-             f"from the top")
+    value = f"宽 {_mm(line.width)}，粗 {line.thickness:.2f} pt，距纸张上边 {_mm(line.y)}"
+    if lay.doc_number:
+        gap = line.y - lay.doc_number[-1].baseline
+        value += f"，在发文字号下 {_mm(gap)}"
+        ok = ok and _near(gap, RED_LINE_GAP_MM * MM, RED_LINE_GAP_TOL_MM * MM)
     if line.y <= mark_bottom:
-        value += " (above the mark)"
+        value += "（在标志上方）"
     return _rule("red-line", desc, ok, value, exp, [] if ok else [1])
 
 
 def rule_doc_number(lay: Layout) -> Rule:
-    desc = "发文字号 机关代字〔年份〕序号号 / document number with 〔〕 and no leading zeros"
-    exp = "^\\S+〔\\d{4}〕[1-9]\\d*号$"
+    desc = "发文字号：机关代字〔年份〕序号号"
+    exp = "机关代字 + 六角括号〔〕内四位年份 + 不编虚位的序号 + 号，如 国办发〔2012〕14号"
     if not lay.doc_number:
-        return _not_applicable("doc-number", desc, "no 发文字号 on page 1", exp)
+        return _not_applicable("doc-number", desc, "第 1 页没有发文字号", exp)
     ln = lay.doc_number[-1]
     parts = ln.segments(1.5 * ln.size)
     # 上行文: "字号 … 签发人：姓名" on one line; take the part that is not the signer
@@ -906,17 +1453,16 @@ def rule_doc_number(lay: Layout) -> Rule:
 
 
 def rule_body_on_page1(lay: Layout) -> Rule:
-    desc = "首页显示正文 / body text starts on page 1"
-    exp = "3号 text below the title on page 1"
+    desc = "首页显示正文"
+    exp = "第 1 页标题下有 3号正文"
     start = (lay.title[-1].bottom if lay.title else
              lay.red_line.y if lay.red_line else 0.0)
     lines = [ln for ln in lay.running_lines(1) if ln.top > start and not ln.red
              and _near(ln.size, BODY_PT, SIZE_TOL_PT)]
     if lines and lines[0].text.endswith("："):
         lines = lines[1:]           # 主送机关 is not 正文
-    return _rule("body-on-page1", desc, bool(lines), f"{len(lines)} lines of 3号 text below "
-                 "the title" + ("" if lay.title else " (no title found)"), exp,
-                 [] if lines else [1])
+    return _rule("body-on-page1", desc, bool(lines), f"标题下有 {len(lines)} 行 3号字"
+                 + ("" if lay.title else "（没有找到标题）"), exp, [] if lines else [1])
 
 
 _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
@@ -930,8 +1476,8 @@ def _is_signature_date(lay: Layout, ln: TextLine) -> bool:
 def rule_signature_with_body(lay: Layout) -> Rule:
     """7.3.5.5: the 署名 and 成文日期 never stand on a page without body text: above the
     成文日期 on its page there is a line that is neither 附件说明 nor the 署名."""
-    desc = "署名页有正文 / the page with the 署名 and date also holds body text"
-    exp = "body text above the 署名 on its page"
+    desc = "署名页有正文"
+    exp = "署名所在页的署名上方有正文"
     for p in lay.pages:
         lines = lay.running_lines(p.number)
         for i, ln in enumerate(lines):
@@ -940,9 +1486,9 @@ def rule_signature_with_body(lay: Layout) -> Rule:
             above = lines[:max(i - 1, 0)]
             body = [a for a in above if not a.text.startswith("附件") and not re.match(r"^\d+\.", a.text)]
             return _rule("signature-with-body", desc, bool(body),
-                         f"page {p.number}: {len(body)} body lines above the 署名", exp,
+                         f"第 {p.number} 页署名上方有 {len(body)} 行正文", exp,
                          [] if body else [p.number])
-    return _not_applicable("signature-with-body", desc, "no 成文日期 found", exp)
+    return _not_applicable("signature-with-body", desc, "没有找到成文日期", exp)
 
 
 def _page_number_pages(lay: Layout) -> tuple[list[int], list[int]]:
@@ -954,86 +1500,83 @@ def _page_number_pages(lay: Layout) -> tuple[list[int], list[int]]:
     return [p.number for p in lay.pages if p.number not in bare], bare
 
 
+def _no_page_numbers(lay: Layout) -> str:
+    return "只有一页，没有页码" if len(lay.pages) == 1 else "没有找到页码（见 page-number-sequence）"
+
+
 def rule_page_number_format(lay: Layout) -> Rule:
-    desc = "页码 4号半角宋体 “— N —” / page numbers “— N —”, 14 pt, Song face"
-    exp = f"“— N —” with U+2014, {PAGE_NO_PT:g} pt ±{SIZE_TOL_PT:g}, {FACE_LABEL['song']}"
+    desc = "页码：4号半角宋体“— N —”"
+    exp = f"“— N —”（一字线 U+2014），{PAGE_NO_PT:g} pt ±{SIZE_TOL_PT:g}，{FACE_LABEL['song']}"
     numbered = [p for p in lay.pages if p.page_number_line]
     if not numbered:
-        return _rule("page-number-format", desc, False, "no page numbers found", exp)
+        return _not_applicable("page-number-format", desc, _no_page_numbers(lay), exp)
     bad, samples = [], Counter()
     for p in numbered:
         ln = p.page_number_line
-        m = PAGE_NO_RE.match(ln.text)
-        samples[f"{m.group(1)}N{m.group(3)}"] += 1
+        pre, _, post = page_number_parts(ln.text)
+        samples[f"“{pre}N{post}”"] += 1
         size_ok = all(_near(g.size, PAGE_NO_PT, SIZE_TOL_PT) for g in ln.glyphs)
-        face_ok = all("song" in g.kinds or "xbs" in g.kinds for g in ln.glyphs)
-        if not (m.group(1) == "—" and m.group(3) == "—" and size_ok and face_ok):
+        face_ok = all(g.in_face("song") or g.in_face("xbs") for g in ln.glyphs)
+        if not (pre == "—" and post == "—" and size_ok and face_ok):
             bad.append(p.number)
-    ln0 = numbered[0].page_number_line
-    fonts = ", ".join(sorted({g.font for g in ln0.glyphs}))
-    value = (", ".join(f"“{k}” ×{v}" for k, v in samples.items())
-             + f"; {ln0.size:g} pt; {fonts}")
+    glyphs = [g for p in numbered for g in p.page_number_line.glyphs]
+    _, finding = _face_check(glyphs, "song")
+    value = f"{_counted(samples)}；{numbered[0].page_number_line.size:g} pt；{finding}"
     return _rule("page-number-format", desc, not bad, value, exp, bad)
 
 
 def rule_page_number_position(lay: Layout) -> Rule:
-    desc = ("页码位置 单页居右 双页居左 / page numbers: odd pages right, even pages left, "
-            "7 mm below the type area")
-    exp = (f"odd: right edge ≤1 char + {PAGE_NO_X_TOL_MM:g} mm inside the 版心 right edge; "
-           f"even: same on the left; dash at {PAGE_NO_Y_MM:g} mm ±{PAGE_NO_Y_TOL_MM:g}")
+    desc = "页码位置：单页居右、双页居左各空一字，一字线在版心下边缘下 7 mm"
+    exp = (f"单页右端在版心右边缘内 1 字 ±{PAGE_NO_X_TOL_MM:g} mm，双页左端在版心左边缘内同样距离；"
+           f"一字线距纸张下边 {PAGE_NO_RISE_MM:g} mm ±{PAGE_NO_Y_TOL_MM:g}")
     numbered = [p for p in lay.pages if p.page_number_line]
     if not numbered:
-        return _rule("page-number-position", desc, False, "no page numbers found", exp)
-    bad, ys, insets = [], [], []
+        return _not_applicable("page-number-position", desc, _no_page_numbers(lay), exp)
+    bad, rises, insets = [], [], []
     tol = PAGE_NO_X_TOL_MM * MM
     for p in numbered:
         ln = p.page_number_line
         dashes = [g for g in ln.glyphs if not g.text.isdigit()] or ln.glyphs
-        y = statistics.median((g.top + g.bottom) / 2 for g in dashes)
-        ys.append(y)
-        if p.number % 2:
-            inset = RIGHT - ln.x1
-        else:
-            inset = ln.x0 - LEFT
+        rise = p.height - statistics.median((g.top + g.bottom) / 2 for g in dashes)
+        rises.append(rise)
+        inset = p.block_right - ln.x1 if p.number % 2 else ln.x0 - LEFT
         insets.append(inset)
         x_ok = -tol <= inset <= ln.size + tol
-        if not (x_ok and _near(y, PAGE_NO_Y_MM * MM, PAGE_NO_Y_TOL_MM * MM)):
+        if not (x_ok and _near(rise, PAGE_NO_RISE_MM * MM, PAGE_NO_Y_TOL_MM * MM)):
             bad.append(p.number)
-    value = (f"inset from the outer 版心 edge {min(insets) / MM:.1f}–{max(insets) / MM:.1f} mm; "
-             f"dash at {min(ys) / MM:.1f}–{max(ys) / MM:.1f} mm")
+    value = (f"离版心外侧边缘 {min(insets) / MM:.1f}–{max(insets) / MM:.1f} mm；"
+             f"一字线距纸张下边 {min(rises) / MM:.1f}–{max(rises) / MM:.1f} mm")
     return _rule("page-number-position", desc, not bad, value, exp, bad)
 
 
 def rule_page_number_sequence(lay: Layout) -> Rule:
-    desc = "页码连续 / every page numbered, numbers consecutive"
+    desc = "页码连续"
     must, bare = _page_number_pages(lay)
-    exp = "page N shows N" + (f"; blank page and 版记 page {bare} unnumbered (7.5)" if bare else "")
+    exp = "第 N 页印 N" + (f"；空白页和版记页（第 {page_list(bare)} 页）不编页码（7.5）" if bare else "")
+    numbered = [p for p in lay.pages if p.page_number_line]
+    if not numbered and len(lay.pages) == 1:
+        return _not_applicable("page-number-sequence", desc, "只有一页，没有页码", exp)
     missing = [n for n in must if not lay.page(n).page_number_line]
     extra = [n for n in bare if lay.page(n).page_number_line]
-    wrong = []
-    for p in lay.pages:
-        if p.page_number_line:
-            n = int(PAGE_NO_RE.match(p.page_number_line.text).group(2))
-            if n != p.number:
-                wrong.append(p.number)
+    wrong = [p.number for p in numbered
+             if page_number_parts(p.page_number_line.text)[1] != p.number]
     parts = []
     if missing:
-        parts.append(f"no number on pages {missing}")
+        parts.append(f"第 {page_list(missing)} 页没有页码")
     if wrong:
-        parts.append(f"wrong number on pages {wrong}")
+        parts.append(f"第 {page_list(wrong)} 页页码不对")
     if extra:
-        parts.append(f"numbered though it should not be: pages {extra}")
-    numbered = sum(1 for p in lay.pages if p.page_number_line)
-    value = "; ".join(parts) or f"{numbered} of {len(lay.pages)} pages numbered 1…"
+        parts.append(f"第 {page_list(extra)} 页不应编页码")
+    value = "；".join(parts) or f"{len(numbered)}/{len(lay.pages)} 页编了页码，从 1 起连续"
     return _rule("page-number-sequence", desc, not (missing or wrong or extra), value, exp,
                  missing + wrong + extra)
 
 
 def rule_attachment_new_page(lay: Layout) -> Rule:
-    desc = "附件另面编排 / every 附件 starts a new page, label 附件N in Hei top-left"
-    exp = "“附件N” in Hei is the first line of its page, at the 版心 left edge"
+    desc = "附件另面编排，“附件N”黑体顶格"
+    exp = "“附件N”（黑体）是其页第一行，在版心左边缘"
     if not lay.labels:
-        return _not_applicable("attachment-new-page", desc, "no 附件", exp)
+        return _not_applicable("attachment-new-page", desc, "没有附件", exp)
     bad, notes = [], []
     for ln in lay.labels:
         first = lay.running_lines(ln.page)[0] is ln
@@ -1041,92 +1584,146 @@ def rule_attachment_new_page(lay: Layout) -> Rule:
         at_left = lay.left is None or ln.x0 <= lay.left + 2
         if not (first and share >= 0.9 and at_left):
             bad.append(ln.page)
-            why = [w for w, c in (("not first on its page", not first),
-                                  ("not Hei", share < 0.9), ("indented", not at_left)) if c]
-            notes.append(f"{ln.text} on page {ln.page}: {', '.join(why)}")
+            why = [w for w, c in (("不是该页第一行", not first),
+                                  ("不是黑体", share < 0.9), ("没有顶格", not at_left)) if c]
+            notes.append(f"第 {ln.page} 页的“{ln.text}”{'、'.join(why)}")
         else:
-            notes.append(f"{ln.text} heads page {ln.page}")
-    return _rule("attachment-new-page", desc, not bad, "; ".join(notes), exp, bad)
+            notes.append(f"“{ln.text}”在第 {ln.page} 页页首")
+    return _rule("attachment-new-page", desc, not bad, "；".join(notes), exp, bad)
 
 
 def rule_banji_bottom(lay: Layout) -> Rule:
-    desc = "版记末条线与版心下边缘重合 / last 版记 rule on the bottom edge of the type area"
-    exp = f"{BANJI_BOTTOM_MM:g} mm ±{BANJI_TOL_MM:g} from the sheet top"
+    desc = "版记末条分隔线与版心下边缘重合"
+    exp = f"距纸张下边 {BOTTOM_MARGIN_MM:g} mm ±{BANJI_TOL_MM:g}（A4 上距上边 {BANJI_BOTTOM_MM:g} mm）"
     if lay.banji_page is None:
-        return _not_applicable("banji-bottom", desc, "no 版记", exp)
+        return _not_applicable("banji-bottom", desc, "没有版记", exp)
     if not lay.banji_rules:
-        return _rule("banji-bottom", desc, False, "版记 without rules", exp, [lay.banji_page])
+        return _rule("banji-bottom", desc, False, "版记没有分隔线", exp, [lay.banji_page])
     last = lay.banji_rules[-1]
-    ok = _near(last.y, BANJI_BOTTOM_MM * MM, BANJI_TOL_MM * MM)
-    value = (f"{len(lay.banji_rules)} rules; last at {_mm(last.y)}, {_mm(last.width)} wide, "
-             f"{last.thickness:.2f} pt")
+    p = lay.page(lay.banji_page)
+    ok = _near(last.y, p.block_bottom, BANJI_TOL_MM * MM)
+    value = (f"{len(lay.banji_rules)} 条分隔线；末条距纸张上边 {_mm(last.y)}、下边 "
+             f"{_mm(p.height - last.y)}，宽 {_mm(last.width)}，粗 {last.thickness:.2f} pt")
     return _rule("banji-bottom", desc, ok, value, exp, [] if ok else [lay.banji_page])
 
 
 def rule_banji_even(lay: Layout) -> Rule:
-    desc = "版记在偶数页 / the 版记 page is even (封四)"
-    exp = "even page"
+    desc = "版记在偶数页"
+    exp = "偶数页"
     if lay.banji_page is None:
-        return _not_applicable("banji-even-page", desc, "no 版记", exp)
+        return _not_applicable("banji-even-page", desc, "没有版记", exp)
     ok = lay.banji_page % 2 == 0
-    return _rule("banji-even-page", desc, ok, f"page {lay.banji_page}", exp,
+    return _rule("banji-even-page", desc, ok, f"第 {lay.banji_page} 页", exp,
                  [] if ok else [lay.banji_page])
 
 
 def rule_no_blank_pages(lay: Layout) -> Rule:
-    desc = "无空白页 / no blank page except the one before the 版记 page"
+    desc = "无空白页（版记前的一页除外）"
     allowed = [lay.banji_page - 1] if lay.banji_page else []
-    exp = "no blank page" + (f" (page {allowed[0]} may be blank)" if allowed else "")
+    exp = "没有空白页" + (f"（第 {allowed[0]} 页可以空白）" if allowed else "")
     bad = [n for n in lay.blank if n not in allowed]
-    value = f"blank pages: {lay.blank}" if lay.blank else "none blank"
+    value = f"空白页：第 {page_list(lay.blank)} 页" if lay.blank else "没有空白页"
     return _rule("no-blank-pages", desc, not bad, value, exp, bad)
 
 
 RULES = [
-    rule_paper, rule_margin_left, rule_margin_top, rule_lines_per_page, rule_chars_per_line,
-    rule_font_body, rule_font_title, rule_font_h1, rule_font_h2, rule_red_mark, rule_red_line,
-    rule_doc_number, rule_body_on_page1, rule_signature_with_body, rule_page_number_format, rule_page_number_position,
+    rule_paper, rule_margin_left, rule_margin_top, rule_no_header, rule_lines_per_page,
+    rule_chars_per_line, rule_font_body, rule_font_title, rule_font_h1, rule_font_h2,
+    rule_red_mark, rule_red_line, rule_doc_number, rule_body_on_page1,
+    rule_signature_with_body, rule_page_number_format, rule_page_number_position,
     rule_page_number_sequence, rule_attachment_new_page, rule_banji_bottom, rule_banji_even,
     rule_no_blank_pages,
 ]
-RULE_IDS = ["paper-a4", "margin-left", "margin-top", "lines-per-page", "chars-per-line",
-            "font-body", "font-title", "font-h1", "font-h2", "red-mark", "red-line",
-            "doc-number", "body-on-page1", "signature-with-body", "page-number-format", "page-number-position",
-            "page-number-sequence", "attachment-new-page", "banji-bottom", "banji-even-page",
-            "no-blank-pages"]
+RULE_IDS = ["paper-a4", "margin-left", "margin-top", "no-header", "lines-per-page",
+            "chars-per-line", "font-body", "font-title", "font-h1", "font-h2", "red-mark",
+            "red-line", "doc-number", "body-on-page1", "signature-with-body",
+            "page-number-format", "page-number-position", "page-number-sequence",
+            "attachment-new-page", "banji-bottom", "banji-even-page", "no-blank-pages"]
 
 
 # --------------------------------------------------------------------------- entry point
-def check_pdf(pdf: Path) -> tuple[int, list[Rule]]:
-    """Run every rule on a PDF: (page count, rule results)."""
-    lay = analyse(measure(pdf))
+def check_pdf(pdf: Path, facts: DocxFacts | None = None) -> tuple[int, list[Rule]]:
+    """Run every rule on a PDF: (page count, rule results). ``facts``: what the .docx
+    the PDF was made from asks for (fonts, 页眉 text)."""
+    pages = measure(pdf)
+    lay = analyse(pages, facts)
+    if facts is not None:
+        attach_requested(pages, facts)
     return len(lay.pages), [rule(lay) for rule in RULES]
 
 
-def verify(path: Path, *, keep_pdf: Path | None = None) -> Report:
-    """Check a .docx or .pdf against GB/T 9704-2012 by measuring its rendered pages.
+# suffix -> the package part that must be there; None: a PDF
+INPUTS = {".pdf": None, ".docx": "word/document.xml", ".docm": "word/document.xml",
+          ".dotx": "word/document.xml", ".dotm": "word/document.xml", ".odt": "content.xml"}
 
-    A .docx is converted with LibreOffice (:func:`gendoc.pdf.docx_to_pdf`). ``keep_pdf``:
-    where to keep the rendered PDF (a file path, or an existing directory for
-    ``<stem>.pdf``); by default it is thrown away. Raises :class:`GendocError` for a missing
-    or unreadable file or a file that is neither .docx nor .pdf.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GendocError("no such file to verify", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix not in (".pdf", ".docx"):
-        raise GendocError(f"cannot verify a {suffix or 'suffix-less'} file: "
-                          "give a .docx or a .pdf", file=str(path))
+
+def _damaged(path: Path, reason: str) -> GendocError:
+    return GendocError(f"文件已损坏或不是有效的 {path.suffix.lower()}：{reason}；"
+                       "请在 Word 或 WPS 中打开后另存为 .docx 再试", file=str(path))
+
+
+def open_package(path: Path) -> DocxFacts | None:
+    """Check that a .docx/.dotx/.odt is a whole package before LibreOffice sees it, and
+    read what a Word package asks for (None for .odt). Raises :class:`GendocError`
+    naming what is damaged."""
+    main = INPUTS[path.suffix.lower()]
     try:
         with path.open("rb") as fh:
-            magic = fh.read(5)
+            magic = fh.read(8)
     except OSError as exc:
-        raise GendocError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from exc
-    if suffix == ".pdf" and magic != b"%PDF-":
-        raise GendocError("not a PDF file (no %PDF- header)", file=str(path))
-    if suffix == ".docx" and magic[:2] != b"PK":
-        raise GendocError("not a .docx file (not a zip package)", file=str(path))
+        raise GendocError(f"读不了这个文件：{exc.strerror or exc}", file=str(path)) from exc
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _damaged(path, "这是旧版 Word（.doc）或 WPS（.wps）格式，只是扩展名写成了 "
+                       f"{path.suffix.lower()}")
+    if not magic.startswith(b"PK"):
+        raise _damaged(path, "文件是空的" if not magic else "不是 zip 压缩包")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _damaged(path, "压缩包不完整，可能在下载或复制时被截断") from exc
+    with zf:
+        try:
+            info = zf.getinfo(main)
+        except KeyError:
+            raise _damaged(path, f"压缩包里没有 {main}") from None
+        try:
+            data = zf.read(info) if info.file_size <= _XML_MAX else None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                NotImplementedError) as exc:
+            raise _damaged(path, f"{main} 解压不出来（{exc}）") from exc
+        if data is not None:
+            from lxml import etree
+            try:
+                _xml(data)
+            except etree.XMLSyntaxError as exc:
+                raise _damaged(path, f"{main} 不是完整的 XML（{exc.msg}）") from exc
+        if main != "word/document.xml":
+            return None
+        try:
+            return read_docx_facts(zf)
+        except Exception:  # noqa: BLE001 - the facts only enrich the findings
+            return None
+
+
+def verify(path: Path, *, keep_pdf: Path | None = None, timeout: float | None = None) -> Report:
+    """Check a .docx, .dotx, .odt or .pdf against GB/T 9704-2012 by measuring its pages.
+
+    A word-processor file is checked for damage, then converted with LibreOffice
+    (:func:`gendoc.pdf.docx_to_pdf`; ``timeout`` in seconds, None: the converter's
+    default, which scales with the document). ``keep_pdf``: where to keep the rendered
+    PDF (a file path, or an existing directory for ``<stem>.pdf``); by default it is
+    thrown away. Raises :class:`GendocError` (one line, in Chinese) for a missing,
+    unreadable or damaged file or one of another kind.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise GendocError("这是文件夹，不是要验证的文件", file=str(path))
+    if not path.is_file():
+        raise GendocError("没有这个文件", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix not in INPUTS:
+        kind = f" {suffix} 文件" if suffix else "没有扩展名的文件"
+        raise GendocError(f"不能验证{kind}：请给出 .docx、.dotx、.odt 或 .pdf", file=str(path))
 
     dest = None
     if keep_pdf is not None:
@@ -1134,19 +1731,26 @@ def verify(path: Path, *, keep_pdf: Path | None = None) -> Report:
         dest = keep_pdf / f"{path.stem}.pdf" if keep_pdf.is_dir() else keep_pdf
 
     if suffix == ".pdf":
+        try:
+            with path.open("rb") as fh:
+                magic = fh.read(5)
+        except OSError as exc:
+            raise GendocError(f"读不了这个文件：{exc.strerror or exc}", file=str(path)) from exc
+        if magic != b"%PDF-":
+            raise GendocError("不是 PDF 文件（开头没有 %PDF-）；请重新导出 PDF 再试", file=str(path))
         if dest is not None and dest.resolve() != path.resolve():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
         count, rules = check_pdf(path)
         return Report(path, dest or path, count, rules)
 
+    facts = open_package(path)
     from .pdf import docx_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="gendoc-verify-") as tmp:
-        pdf = docx_to_pdf(path, Path(tmp))
-        count, rules = check_pdf(pdf)
+        pdf = docx_to_pdf(path, Path(tmp), timeout=timeout)
+        count, rules = check_pdf(pdf, facts)
         if dest is not None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(pdf, dest)
     return Report(path, dest, count, rules)
-

@@ -8,6 +8,8 @@ thing at a time (:data:`VARIANTS`). :func:`render` converts with LibreOffice usi
 
 from __future__ import annotations
 
+import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,17 @@ class Variant:
     banji: bool = True
     header: bool = True             # False: no 版头 at all (a plan, not a 文件)
     blank_page: bool = False        # an empty page after the body
+    # documents typed elsewhere
+    paper: tuple[int, int] = (11906, 16838)     # twips; (12240, 15840) is US Letter
+    top_twips: int = 2098           # 1440: Word's default 25.4 mm
+    page_header: str | None = None  # a 页眉 with this text on every page
+    page_header_pt: float = 10.5    # its size (五号)
+    page_header_rule: bool = True   # and the bottom border Chinese Word gives a 页眉
+    one_page: bool = False          # title, 主送, one paragraph, 特此通知 and nothing else
+    page_numbers: bool = True
+    mark_before: int = 1804         # space above the mark (twips): top edge at 72 mm
+    red_in_body: str | None = None  # a phrase of the first body paragraph printed red
+    body_font: str = FANGSONG       # East Asian font the body paragraphs ask for
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -101,10 +114,16 @@ BODY = ("为深入贯彻落实全市卫生工作会议精神，进一步加强�
 OPENING = BODY.replace("今年年底", "2014年底")
 
 
-def _body(doc, text: str = BODY):
+def _body(doc, text: str = BODY, font: str = FANGSONG, red: str | None = None):
     par = doc.add_paragraph()
     _exact(par, indent=640, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    _run(par, text)
+    if red and red in text:
+        before, after = text.split(red, 1)
+        _run(par, before, font=font)
+        _run(par, red, font=font, color="FF0000")
+        _run(par, after, font=font)
+    else:
+        _run(par, text, font=font)
     return par
 
 
@@ -179,6 +198,18 @@ def _page_field(par, odd: bool) -> None:
     run(" —")
 
 
+def _page_header(sec, text: str, size: float, rule: bool) -> None:
+    """A 页眉 on odd and even pages, as Word and WPS let a clerk type one."""
+    for header in (sec.header, sec.even_page_header):
+        par = header.paragraphs[0]
+        par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _run(par, text, font=SONG, size=size, latin=SONG)
+        if rule:
+            pbdr = _el("w:pBdr")
+            pbdr.append(_el("w:bottom", val="single", sz="6", space="1", color="000000"))
+            par._p.get_or_add_pPr().append(pbdr)
+
+
 def _banji(doc) -> None:
     """抄送 + 印发 on a new page: 20 empty lines, then a 2-row table with thick/thin/thick
     rules on lines 21-22, so that its last rule sits on the bottom edge of the 版心. LibreOffice
@@ -229,6 +260,18 @@ VARIANTS: dict[str, Variant] = {
     "attachment_inline": Variant(attachment_page_break=False),
     "no_header": Variant(header=False),
     "blank_page": Variant(blank_page=True),
+    # documents typed elsewhere (Word/WPS habits)
+    "page_header": Variant(page_header="某某市卫生局"),
+    "page_header_plain": Variant(page_header="某某市卫生局", page_header_pt=16,
+                                 page_header_rule=False),
+    "letter": Variant(paper=(12240, 15840)),
+    "one_page": Variant(one_page=True, header=False, page_numbers=False),
+    "one_page_header": Variant(one_page=True, page_numbers=False),
+    "one_page_top_25mm": Variant(one_page=True, header=False, page_numbers=False, top_twips=1440),
+    "mark_at_top": Variant(mark_before=0),
+    "red_in_body": Variant(header=False, red_in_body="基层卫生服务能力提升行动"),
+    "body_song": Variant(body_font=SONG),
+    "body_unknown_fangsong": Variant(body_font="仿宋体"),
 }
 
 
@@ -238,8 +281,8 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     _style_normal(doc, v.char_spacing)
 
     sec = doc.sections[0]
-    sec.page_width, sec.page_height = Twips(11906), Twips(16838)
-    sec.top_margin, sec.bottom_margin = Twips(2098), Twips(1984)
+    sec.page_width, sec.page_height = Twips(v.paper[0]), Twips(v.paper[1])
+    sec.top_margin, sec.bottom_margin = Twips(v.top_twips), Twips(1984)
     sec.left_margin = Twips(v.left_twips)
     sec.right_margin = Twips(1474)
     sec.header_distance = Twips(851)
@@ -247,14 +290,18 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     sectpr = sec._sectPr
     _replace(sectpr, "w:docGrid", type="lines", linePitch="579")
     doc.settings.odd_and_even_pages_header_footer = True
-    _page_field(sec.footer.paragraphs[0], odd=True)
-    _page_field(sec.even_page_footer.paragraphs[0], odd=False)
+    if v.page_numbers:
+        _page_field(sec.footer.paragraphs[0], odd=True)
+        _page_field(sec.even_page_footer.paragraphs[0], odd=False)
+    if v.page_header:
+        _page_header(sec, v.page_header, v.page_header_pt, v.page_header_rule)
 
     # --- 版头
     if v.header:
         mark = doc.add_paragraph()
         _exact(mark, twips=1000, align=WD_ALIGN_PARAGRAPH.CENTER)
-        mark.paragraph_format.space_before = Twips(1560)
+        # top edge 72 mm from the sheet top (7.2.4: 35 mm below the 版心 top)
+        mark.paragraph_format.space_before = Twips(v.mark_before)
         _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
         _blank(doc)
         _blank(doc)
@@ -274,8 +321,13 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     _blank(doc)
     to = doc.add_paragraph()
     _exact(to)
-    _run(to, "各区卫生局，局属各单位：")
-    _body(doc, OPENING)
+    _run(to, "各区卫生局，局属各单位：", font=v.body_font)
+    if v.one_page:
+        _body(doc, OPENING[:100], font=v.body_font, red=v.red_in_body)
+        _body(doc, "特此通知。", font=v.body_font)
+        doc.save(path)
+        return path
+    _body(doc, OPENING, font=v.body_font, red=v.red_in_body)
     for i, (h1, h2) in enumerate([("一、总体要求", "（一）工作目标。"),
                                    ("二、主要任务", "（一）完善服务网络。"),
                                    ("三、保障措施", "（一）加强组织领导。")]):
@@ -285,10 +337,10 @@ def build(path: Path, variant: Variant | None = None) -> Path:
         par = doc.add_paragraph()
         _exact(par, indent=640, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
         _run(par, h2, font=KAI)
-        _run(par, BODY)
+        _run(par, BODY, font=v.body_font)
         for _ in range(2):
-            _body(doc)
-    _body(doc, "特此通知。")
+            _body(doc, font=v.body_font)
+    _body(doc, "特此通知。", font=v.body_font)
     if v.blank_page:
         for _ in range(2):
             _blank(doc).paragraph_format.page_break_before = True
@@ -308,11 +360,34 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     _run(at, "基层卫生服务能力提升行动任务分解表", font=XBS, size=22, latin=XBS)
     _blank(doc)
     for _ in range(5):
-        _body(doc)
+        _body(doc, font=v.body_font)
     if v.banji:
         _banji(doc)
     doc.save(path)
     return path
+
+
+def make_dotx(docx: Path, dotx: Path) -> Path:
+    """The same document saved as a Word template: only the main part's content type differs."""
+    with zipfile.ZipFile(docx) as src, zipfile.ZipFile(dotx, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main+xml",
+                                    b"wordprocessingml.template.main+xml")
+            out.writestr(info, data)
+    return dotx
+
+
+def soffice_convert(src: Path, fmt: str, out_dir: Path) -> Path:
+    """Save ``src`` in another format (``odt``) with LibreOffice, as a clerk would."""
+    from gendoc.pdf import soffice_path
+
+    profile = out_dir / "soffice-profile"
+    subprocess.run([soffice_path(), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--norestore", "--convert-to", fmt, "--outdir", str(out_dir), str(src)],
+                   check=True, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    return out_dir / f"{src.stem}.{fmt}"
 
 
 # --------------------------------------------------------------------------- rendering
