@@ -18,8 +18,9 @@ and edit; :func:`parse_markup` turns it into blocks. Each non-blank line is one 
 anything else                 a body paragraph (indented two characters)
 ============================  ==================================================
 
-``\\`` escapes the next character. Templates see plan values already escaped (see
-:func:`escape_markup` and ``gendoc.render.View``), so no plan text can create structure.
+``\\`` escapes the next character in a template's own text. Templates see plan values
+already escaped (see :func:`escape_markup` and ``gendoc.render.View``): their structure
+characters are stand-ins no filter can turn back, so no plan text can create structure.
 """
 
 from __future__ import annotations
@@ -140,20 +141,32 @@ def end_sentence(text) -> str:
 
 # ---------------------------------------------------------------- markup
 
-_ESCAPE_RE = re.compile(r"([\\#+@|])")
-_NEWLINES = re.compile(r"\s*[\r\n\u2028\u2029\x85]+\s*")
+# Plan text reaches templates with the markup's structure characters replaced by stand-ins
+# from Unicode's private use area: no filter a template applies (replace, wordwrap, trim …)
+# can turn them back into markup, and the parser maps them back to the characters the clerk
+# typed only after the structure is read. Newlines are removed: a plan value is one line.
+_STAND_INS = {"\\": "\ue05c", "#": "\ue023", "+": "\ue02b", "@": "\ue040", "|": "\ue07c"}
+_TO_STAND_IN = str.maketrans(_STAND_INS)
+_FROM_STAND_IN = str.maketrans({v: k for k, v in _STAND_INS.items()})
+_NEWLINES = re.compile(r"\s*[\r\n\u2028\u2029\x85\x0b\x0c]+\s*")
 
 
 def escape_markup(value) -> str:
-    """Make a plan value inert inside markup: one line, structure characters escaped."""
+    """Make a plan value inert inside markup: one line, structure characters stood in for."""
     if value is None:
         return ""
     text = _NEWLINES.sub("", str(value)) if isinstance(value, str) else str(value)
-    return _ESCAPE_RE.sub(r"\\\1", text)
+    return text.translate(_TO_STAND_IN)
+
+
+def plain_text(text: str) -> str:
+    """Escaped plan text back to the characters the clerk typed."""
+    return text.translate(_FROM_STAND_IN)
 
 
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+    """A template's own ``\\x`` escapes, then plan text's stand-ins."""
+    return plain_text(re.sub(r"\\(.)", r"\1", text))
 
 
 def _split_bar(text: str) -> tuple[str, str | None]:

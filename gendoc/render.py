@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .dates import When, cn_number, format_full_date
 from .errors import GendocError
-from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup,
+from .model import (Banji, Document, Head, Signature, end_sentence, escape_markup, parse_markup, plain_text,
                     strip_end)
 from .plan import Plan, load_plan, warn
 from .outputs import check_destination, keep_backup, write_all, write_atomic  # noqa: F401
@@ -57,7 +57,7 @@ class _Filters:
         if value is None:
             return ""
         if isinstance(value, str):
-            value = value.replace("\\", "")
+            value = plain_text(value)
         return escape_markup(When.parse(value).format(self.year, numerals))
 
 
@@ -84,8 +84,7 @@ class View:
         self._seen = seen  # the root view records which plan fields the template read
 
     def __getattr__(self, name):
-        if name.startswith("_") or not isinstance(self._obj, BaseModel) \
-                or name not in type(self._obj).model_fields:
+        if name not in _fields(type(self._obj)):
             raise AttributeError(name)
         if self._seen is not None:
             self._seen.add(name)
@@ -101,6 +100,12 @@ class View:
         return self._obj == (other._obj if isinstance(other, View) else other)
 
     __hash__ = None
+
+
+@lru_cache(maxsize=None)
+def _fields(cls: type) -> frozenset:
+    """The names a view shows: a model's schema fields; nothing of any other object."""
+    return frozenset(cls.model_fields) if issubclass(cls, BaseModel) else frozenset()
 
 
 def wrap(value):
@@ -239,7 +244,9 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
     try:
         with budget(TEMPLATE_SECONDS, f"模板 {name}"):
             return render_bounded(tpl, ctx)
-    except GendocError:
+    except GendocError as exc:
+        if exc.file is None:   # a time limit: where the template was when it stopped
+            exc.file, exc.line = _template_frame(exc, tpl.filename)
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,

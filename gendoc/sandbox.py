@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace
 
@@ -60,7 +61,7 @@ class _Budget:
 
 class TimeLimit(GendocError):
     def __init__(self, budget: _Budget):
-        super().__init__(f"{budget.what}运行超过 {budget.seconds:g} 秒，已停止"
+        super().__init__(f"{budget.what}：运行超过 {budget.seconds:g} 秒，已停止"
                          "（模板里是否有死循环或过大的循环？）")
 
 
@@ -318,6 +319,25 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+# ---------------------------------------------------------------- loops
+
+_TICK_FILTER = "_gendoc_tick"
+
+
+def _ticking(iterable):
+    for item in iterable:
+        tick()
+        yield item
+
+
+def _tick_loops(tree):
+    """Every ``{% for %}`` loop checks the deadline on each step: nested loops over short
+    strings make no call and no look-up, yet can run for hours."""
+    for node in tree.find_all(nodes.For):
+        node.iter = nodes.Filter(node.iter, _TICK_FILTER, [], [], None, None, lineno=node.lineno)
+    return tree
+
+
 # ---------------------------------------------------------------- the environment
 
 class BoundedSandbox(SandboxedEnvironment):
@@ -328,8 +348,12 @@ class BoundedSandbox(SandboxedEnvironment):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+        self.filters[_TICK_FILTER] = _ticking
         self.globals.pop("lipsum", None)
         self.globals.update(range=bounded_range, namespace=BoundedNamespace)
+
+    def _parse(self, source, name, filename):
+        return _tick_loops(super()._parse(source, name, filename))
 
     def add_filters(self, **filters) -> None:
         self.filters.update({n: _bounded_filter(n, f) for n, f in filters.items()})

@@ -105,7 +105,7 @@ def test_escaped_text_is_one_literal_paragraph(text):
 
 
 def test_escape_joins_lines_so_a_value_cannot_start_a_new_block():
-    assert escape_markup("第一行\n# 第二行\r\n+ 第三行\u2028@pagebreak") == "第一行\\# 第二行\\+ 第三行\\@pagebreak"
+    assert escape_markup("第一行\n# 第二行\r\n+ 第三行\u2028@pagebreak") == "第一行\ue023 第二行\ue02b 第三行\ue040pagebreak"
     assert body(escape_markup("正文\n# 标题")) == [Para("正文# 标题")]
 
 
