@@ -40,6 +40,7 @@ the same way: gendoc calibrates it at 72 mm from the sheet top (35 mm below the 
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import statistics
@@ -412,6 +413,7 @@ class Page:
     rules: list[HRule]
     has_images: bool
     page_number_line: TextLine | None = None
+    images: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0 top x1 bottom
     header_lines: list[TextLine] = field(default_factory=list)    # 页眉 text
     header_rules: list[HRule] = field(default_factory=list)       # 页眉横线
 
@@ -516,13 +518,19 @@ def measure(pdf_path: Path) -> list[Page]:
     try:
         with pdfplumber.open(str(pdf_path)) as pdf:
             for i, p in enumerate(pdf.pages, 1):
+                images = [(float(im["x0"]), float(im["top"]), float(im["x1"]),
+                           float(im["bottom"])) for im in p.images]
                 page = Page(i, float(p.width), float(p.height),
-                            _cluster_lines(i, _glyphs(p)), _hrules(i, p), bool(p.images))
+                            _cluster_lines(i, _glyphs(p)), _hrules(i, p), bool(images),
+                            images=images)
                 page.page_number_line = _find_page_number(page)
                 pages.append(page)
     except GendocError:
         raise
     except Exception as exc:  # pdfminer raises many types for damaged files
+        if re.search(r"Password|Encrypt", exc.__class__.__name__):
+            raise GendocError("PDF 加了密码，读不出来；请导出不加密的 PDF 再试",
+                              file=str(pdf_path)) from exc
         raise GendocError(f"PDF 已损坏，读不出来（{exc.__class__.__name__}: {exc}）；"
                           "请重新导出 PDF 再试", file=str(pdf_path)) from exc
     if not pages:
@@ -542,6 +550,33 @@ _XML_MAX = 64 * 1024 * 1024         # parts larger than this are not read for fa
 
 
 @dataclass
+class CharGrid:
+    """Word's character grid (docGrid ``linesAndChars``): every character takes ``pitch``
+    points. LibreOffice cannot lay it out (a glyph wider than a cell takes two cells: 14
+    characters a line instead of 28), so :func:`verify` renders a copy in which the grid
+    becomes character spacing, when the grid was made for the default paragraph size."""
+
+    pitch: float                    # points per character
+    width: float                    # text width, points
+    normal: float                   # size of the default paragraph style, points
+    emulated: bool = False          # the copy was rendered
+
+    @property
+    def per_line(self) -> int:
+        return int(self.width / self.pitch + 0.05)
+
+    @property
+    def spacing(self) -> int | None:
+        """Character spacing in twentieths of a point that gives the grid's pitch to text
+        of the default size (rounded down so that a line never holds one too few); None
+        when the grid was set up for another size (then nobody knows what Word draws)."""
+        delta = self.pitch - self.normal
+        if not -2.0 <= delta <= 4.0:
+            return None
+        return math.floor(delta * 20 + 1e-6)
+
+
+@dataclass
 class DocxFacts:
     """What a .docx asks for, read from its XML: the requested font of every visible
     character of the body (``text`` without white space, ``fonts`` in step) and of the
@@ -552,6 +587,7 @@ class DocxFacts:
     footer_text: str = ""
     footer_fonts: list[str | None] = field(default_factory=list)
     header_texts: list[str] = field(default_factory=list)
+    char_grid: CharGrid | None = None
 
 
 def _xml(data: bytes):
@@ -575,6 +611,9 @@ def _rpr_props(rpr) -> dict:
                 out[slot] = name
         if rfonts.get(_W + "hint"):
             out["hint"] = rfonts.get(_W + "hint")
+    sz = rpr.find(_W + "sz")
+    if sz is not None and (sz.get(_W + "val") or "").isdigit():
+        out["sz"] = int(sz.get(_W + "val")) / 2
     return out
 
 
@@ -637,6 +676,12 @@ class _FontResolver:
             return self.theme[which]["ea" if slot == "eastAsia" else "latin"]
         return value
 
+    def normal_size(self) -> float:
+        """The size of the default paragraph style (Word's default: 10 pt)."""
+        props = dict(self.defaults)
+        props.update(self.chain(self.default_para))
+        return props.get("sz", 10.0)
+
     def resolve(self, para_style: str | None, run_style: str | None, direct: dict):
         """(East Asian font, ASCII font, high-ANSI font, hint) of a run."""
         props = dict(self.defaults)
@@ -690,6 +735,86 @@ def _text_fonts(root, fonts: _FontResolver) -> tuple[str, list[str | None]]:
     return "".join(chars), names
 
 
+def _twips(el, attr: str) -> float | None:
+    value = el.get(_W + attr) if el is not None else None
+    try:
+        return float(value) / 20
+    except (TypeError, ValueError):
+        return None
+
+
+def _char_grid(document, normal_size: float) -> CharGrid | None:
+    """Word's character grid of the main (last) section. ECMA-376 docGrid/@charSpace is
+    the pitch minus the default paragraph style's size, in 4096ths of a point."""
+    sects = list(document.iter(_W + "sectPr"))
+    if not sects:
+        return None
+    sect = sects[-1]
+    grid = sect.find(_W + "docGrid")
+    if grid is None or grid.get(_W + "type") not in ("linesAndChars", "snapToChars"):
+        return None
+    try:
+        pitch = normal_size + int(grid.get(_W + "charSpace") or 0) / 4096
+    except ValueError:
+        return None
+    width = _twips(sect.find(_W + "pgSz"), "w")
+    margins = sect.find(_W + "pgMar")
+    left, right = _twips(margins, "left"), _twips(margins, "right")
+    if not width or left is None or right is None or pitch <= 0:
+        return None
+    return CharGrid(pitch, width - left - right, normal_size)
+
+
+def grid_copy(src: Path, dest: Path, spacing: int) -> Path:
+    """Copy a .docx with Word's character grid turned into what LibreOffice can lay out:
+    a line grid, and ``spacing`` (twentieths of a point) more character spacing on every
+    character: on the document defaults and on every spacing a style or run sets."""
+    from lxml import etree
+
+    def respace(root) -> None:
+        for rpr in root.iter(_W + "rPr"):
+            el = rpr.find(_W + "spacing")
+            if el is not None:
+                try:
+                    el.set(_W + "val", str(int(el.get(_W + "val") or 0) + spacing))
+                except ValueError:
+                    el.set(_W + "val", str(spacing))
+
+    def dump(root) -> bytes:
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "word/document.xml":
+                root = _xml(data)
+                for grid in root.iter(_W + "docGrid"):
+                    if grid.get(_W + "type") in ("linesAndChars", "snapToChars"):
+                        grid.set(_W + "type", "lines")
+                        grid.attrib.pop(_W + "charSpace", None)
+                respace(root)
+                data = dump(root)
+            elif info.filename == "word/styles.xml":
+                root = _xml(data)
+                respace(root)
+                defaults = root.find(_W + "docDefaults")
+                if defaults is None:
+                    defaults = etree.Element(_W + "docDefaults")
+                    root.insert(0, defaults)
+                rpr_default = defaults.find(_W + "rPrDefault")
+                if rpr_default is None:
+                    rpr_default = etree.Element(_W + "rPrDefault")
+                    defaults.insert(0, rpr_default)
+                rpr = rpr_default.find(_W + "rPr")
+                if rpr is None:
+                    rpr = etree.SubElement(rpr_default, _W + "rPr")
+                if rpr.find(_W + "spacing") is None:
+                    etree.SubElement(rpr, _W + "spacing").set(_W + "val", str(spacing))
+                data = dump(root)
+            zout.writestr(info, data)
+    return dest
+
+
 def read_docx_facts(zf: zipfile.ZipFile) -> DocxFacts:
     """Read what the document asks for from an open .docx/.dotx package."""
     def part(name: str):
@@ -715,6 +840,7 @@ def read_docx_facts(zf: zipfile.ZipFile) -> DocxFacts:
     document = part("word/document.xml")
     if document is not None:
         facts.text, facts.fonts = _text_fonts(document.find(_W + "body"), fonts)
+        facts.char_grid = _char_grid(document, fonts.normal_size())
     for target in rels.get("footer", []):
         text, names = _text_fonts(part(target), fonts)
         facts.footer_text += text
@@ -845,10 +971,17 @@ class Layout:
     blank: list[int] = field(default_factory=list)
     full_pages: list[int] = field(default_factory=list)
     segment_ends: list[int] = field(default_factory=list)
+    mark_image: tuple[float, float, float, float] | None = None  # a picture as the mark
+    char_grid: CharGrid | None = None                         # Word's character grid
+
+    @property
+    def textless(self) -> bool:
+        """No text on any page: a scan, or text turned into outlines."""
+        return not any(p.lines for p in self.pages)
 
     @property
     def has_header(self) -> bool:
-        return bool(self.mark or self.red_line)
+        return bool(self.mark or self.mark_image or self.red_line)
 
     def page(self, n: int) -> Page:
         return self.pages[n - 1]
@@ -905,7 +1038,7 @@ def _centred_title(lay: Layout, start: float) -> list[TextLine]:
 
 def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
     find_headers(pages, facts.header_texts if facts else [])
-    lay = Layout(pages)
+    lay = Layout(pages, char_grid=facts.char_grid if facts else None)
     body = [ln for p in pages for ln in p.body_lines]
 
     # line pitch: median gap between consecutive 3号 lines on a page
@@ -939,7 +1072,17 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
     lay.red_line = max(below or red_rules, key=lambda r: r.width, default=None)
     top_red = [r for r in red_rules if r.y < 0.4 * p1.height]
     lay.letter_format = any(0 < b.y - a.y <= 3 * MM for a, b in zip(top_red, top_red[1:]))
-    if lay.mark:
+    if not lay.mark:
+        # a picture for the mark: above the red line (or above all text) and centred
+        limit = lay.red_line.y if lay.red_line else min(
+            (ln.top for ln in p1.body_lines), default=p1.height)
+        centre = lay.block_centre(p1)
+        lay.mark_image = next((im for im in p1.images if im[3] <= limit + 1
+                               and im[3] - im[1] < 60 * MM
+                               and abs((im[0] + im[2]) / 2 - centre) < 20 * MM), None)
+    if lay.mark_image:
+        mark_bottom = lay.mark_image[3]
+    if lay.mark or lay.mark_image:
         limit = lay.red_line.y if lay.red_line else None
         after = [ln for ln in p1.body_lines if ln.top > mark_bottom and not ln.red]
         if limit is not None:
@@ -1197,11 +1340,33 @@ def line_chars(lay: Layout, ln: TextLine) -> int:
     return int(ln.units() + indent + 0.5)
 
 
+GRID_NOTE = "LibreOffice 不能照 Word 的字符网格排版"
+
+
+def _chars_by_grid(lay: Layout, desc: str, exp: str, lines: list[TextLine]) -> Rule:
+    """A character grid LibreOffice could not be given (not made for the default size):
+    the count is the document's own, text width over the grid pitch, when the body text
+    fits a cell."""
+    pitch, width, per_line = lay.char_grid.pitch, lay.char_grid.width, lay.char_grid.per_line
+    sizes = [ln.size for ln in lines] or [g.size for g in _body_glyphs(lay)]
+    body = statistics.median(sizes) if sizes else BODY_PT
+    if body > pitch + SIZE_TOL_PT:
+        return _not_applicable("chars-per-line", desc,
+                               f"文档用 Word 字符网格（每格 {pitch:.2f} pt），比正文的 {body:g} pt "
+                               f"小，{GRID_NOTE}，量不出每行字数", exp)
+    ok = per_line == CHARS_PER_LINE
+    return _rule("chars-per-line", desc, ok,
+                 f"按文档的字符网格每行 {per_line} 字（每格 {pitch:.2f} pt，行宽 {_mm(width)}）；"
+                 f"{GRID_NOTE}，不按版面计数", exp)
+
+
 def rule_chars_per_line(lay: Layout) -> Rule:
     desc = "每行 28 字"
     lo, hi = CHARS_RANGE
     exp = f"至少 {CHARS_MIN_SHARE:.0%} 的满行为 {CHARS_PER_LINE} 字，没有少于 {lo} 或多于 {hi} 字的满行"
     lines = full_lines(lay)
+    if lay.char_grid and not lay.char_grid.emulated:
+        return _chars_by_grid(lay, desc, exp, lines)
     if not lines:
         return _not_applicable("chars-per-line", desc, "没有排满一行的 3号字行", exp)
     counts = [(ln, line_chars(lay, ln)) for ln in lines]
@@ -1223,6 +1388,9 @@ def rule_chars_per_line(lay: Layout) -> Rule:
         bad = [ln.page for ln, c in counts if c != CHARS_PER_LINE]
     value = (f"{len(pure)} 个纯汉字满行中 {share:.0%} 为 {CHARS_PER_LINE} 字（满行共 {len(counts)} 行；"
              + "、".join(f"{k} 字 {v} 行" for k, v in sorted(dist.items())) + "）")
+    if lay.char_grid:
+        value += (f"；文档用 Word 字符网格（每格 {lay.char_grid.pitch:.2f} pt），"
+                  f"按字距 {lay.char_grid.spacing / 20:+g} pt 排版后计数")
     return _rule("chars-per-line", desc, ok, value, exp, bad)
 
 
@@ -1369,6 +1537,12 @@ def rule_red_mark(lay: Layout) -> Rule:
            f"居中 ±{MARK_CENTRE_TOL_MM:g} mm，上边缘在版心上边缘下 35 mm ±{MARK_TOP_TOL_MM:g}"
            f"（命令格式 20 mm；信函格式距纸张上边 30 mm）")
     p1 = lay.pages[0]
+    if not lay.mark and lay.mark_image:
+        x0, top, x1, _ = lay.mark_image
+        return _not_applicable("red-mark", desc,
+                               f"发文机关标志是图片（上边缘距纸张上边 {_mm(top)}，中线偏差 "
+                               f"{abs((x0 + x1) / 2 - lay.block_centre(p1)) / MM:.1f} mm），"
+                               "颜色和字号量不出", exp)
     if not lay.mark:
         if lay.red_line is not None:
             black = [ln for ln in p1.body_lines if ln.bottom < lay.red_line.y
@@ -1478,6 +1652,9 @@ def rule_signature_with_body(lay: Layout) -> Rule:
     成文日期 on its page there is a line that is neither 附件说明 nor the 署名."""
     desc = "署名页有正文"
     exp = "署名所在页的署名上方有正文"
+    if lay.char_grid and not lay.char_grid.emulated:
+        return _not_applicable("signature-with-body", desc,
+                               f"文档用 Word 字符网格，{GRID_NOTE}，分页与 Word 不同", exp)
     for p in lay.pages:
         lines = lay.running_lines(p.number)
         for i, ln in enumerate(lines):
@@ -1612,6 +1789,9 @@ def rule_banji_even(lay: Layout) -> Rule:
     exp = "偶数页"
     if lay.banji_page is None:
         return _not_applicable("banji-even-page", desc, "没有版记", exp)
+    if lay.char_grid and not lay.char_grid.emulated:
+        return _not_applicable("banji-even-page", desc,
+                               f"文档用 Word 字符网格，{GRID_NOTE}，分页与 Word 不同", exp)
     ok = lay.banji_page % 2 == 0
     return _rule("banji-even-page", desc, ok, f"第 {lay.banji_page} 页", exp,
                  [] if ok else [lay.banji_page])
@@ -1642,14 +1822,28 @@ RULE_IDS = ["paper-a4", "margin-left", "margin-top", "no-header", "lines-per-pag
 
 
 # --------------------------------------------------------------------------- entry point
+TEXTLESS = "PDF 里没有文字（扫描件，或文字已转成曲线）"
+
+
+def run_rules(lay: Layout) -> list[Rule]:
+    """Every rule; on pages without any text only the paper and blank pages are measurable."""
+    out = []
+    for rule in RULES:
+        result = rule(lay)
+        if lay.textless and rule not in (rule_paper, rule_no_blank_pages):
+            result = _not_applicable(result.name, result.description, TEXTLESS, result.expected)
+        out.append(result)
+    return out
+
+
 def check_pdf(pdf: Path, facts: DocxFacts | None = None) -> tuple[int, list[Rule]]:
     """Run every rule on a PDF: (page count, rule results). ``facts``: what the .docx
-    the PDF was made from asks for (fonts, 页眉 text)."""
+    the PDF was made from asks for (fonts, 页眉 text, character grid)."""
     pages = measure(pdf)
     lay = analyse(pages, facts)
     if facts is not None:
         attach_requested(pages, facts)
-    return len(lay.pages), [rule(lay) for rule in RULES]
+    return len(lay.pages), run_rules(lay)
 
 
 # suffix -> the package part that must be there; None: a PDF
@@ -1748,7 +1942,13 @@ def verify(path: Path, *, keep_pdf: Path | None = None, timeout: float | None = 
     from .pdf import docx_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="gendoc-verify-") as tmp:
-        pdf = docx_to_pdf(path, Path(tmp), timeout=timeout)
+        src = path
+        grid = facts.char_grid if facts else None
+        if grid is not None and grid.spacing is not None:
+            (Path(tmp) / "grid").mkdir()
+            src = grid_copy(path, Path(tmp) / "grid" / f"{path.stem}.docx", grid.spacing)
+            grid.emulated = True
+        pdf = docx_to_pdf(src, Path(tmp), timeout=timeout)
         count, rules = check_pdf(pdf, facts)
         if dest is not None:
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -318,6 +318,66 @@ def test_dotx_and_odt_are_verified(tmp_path, reports):
     assert "要求字体 方正小标宋简体" in got[".dotx"].rule("font-title").value
 
 
+@needs_soffice
+def test_word_character_grid_is_laid_out_as_word_does(tmp_path, docx_reports):
+    """LibreOffice lays Word's 28-character grid out 14 characters a line; verify renders
+    a copy with the grid as character spacing, and measures that."""
+    docx = build(tmp_path / "grid.docx", VARIANTS["char_grid"])
+    report = V.verify(docx)
+    assert report.ok, report.format()
+    assert report.page_count == 8
+    rule = report.rule("chars-per-line")
+    assert "文档用 Word 字符网格（每格 15.79 pt），按字距 -0.25 pt 排版后计数" in rule.value
+    assert report.rule("banji-even-page").status == "pass"
+    # LibreOffice's own rendering of the grid: the count comes from the grid itself, and
+    # what depends on Word's page breaks cannot be measured
+    raw = docx_reports["char_grid"]
+    assert raw.rule("chars-per-line").status == "pass"
+    assert raw.rule("chars-per-line").value.startswith("按文档的字符网格每行 28 字")
+    assert "LibreOffice 不能照 Word 的字符网格排版" in raw.rule("signature-with-body").value
+
+
+def test_character_grid_spacing():
+    assert V.CharGrid(15.79, 442.2, 16).spacing == -5
+    assert V.CharGrid(15.79, 442.2, 16).per_line == 28
+    assert V.CharGrid(16.0, 442.2, 16).spacing == 0
+    assert V.CharGrid(15.79, 442.2, 10.5).spacing is None    # a grid made for another size
+
+
+@needs_soffice
+def test_a_picture_for_the_mark_is_not_measured_as_text(reports):
+    report = reports["mark_picture"]
+    rule = report.rule("red-mark")
+    assert rule.status == "na" and "发文机关标志是图片" in rule.value, rule.format()
+    for name in ("red-line", "doc-number", "font-title", "body-on-page1"):
+        assert report.rule(name).status == "pass", report.format()
+
+
+@needs_soffice
+def test_a_scan_without_text_is_not_applicable_not_failed(reports):
+    report = reports["scan"]
+    assert report.ok, report.format()
+    measured = {r.name for r in report.rules if r.applicable}
+    assert measured == {"paper-a4", "no-blank-pages"}
+    assert all("PDF 里没有文字" in r.value for r in report.rules if not r.applicable)
+
+
+def test_an_encrypted_pdf_is_named(tmp_path, monkeypatch):
+    import pdfplumber
+
+    class PDFPasswordIncorrect(Exception):
+        pass
+
+    def locked(*args, **kwargs):
+        raise PDFPasswordIncorrect()
+
+    monkeypatch.setattr(pdfplumber, "open", locked)
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(GendocError, match="PDF 加了密码"):
+        V.verify(path)
+
+
 def test_timeout_reaches_the_converter(tmp_path, monkeypatch):
     import gendoc.pdf
 

@@ -8,8 +8,11 @@ thing at a time (:data:`VARIANTS`). :func:`render` converts with LibreOffice usi
 
 from __future__ import annotations
 
+import io
+import struct
 import subprocess
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor, Twips
+from docx.shared import Mm, Pt, RGBColor, Twips
 
 FANGSONG = "仿宋_GB2312"
 HEI = "黑体"
@@ -49,6 +52,9 @@ class Variant:
     mark_before: int = 1804         # space above the mark (twips): top edge at 72 mm
     red_in_body: str | None = None  # a phrase of the first body paragraph printed red
     body_font: str = FANGSONG       # East Asian font the body paragraphs ask for
+    char_grid: bool = False         # Word's 28-character grid (docGrid linesAndChars)
+    mark_picture: bool = False      # the 发文机关标志 as a red picture
+    scan: bool = False              # nothing but a picture of a page (a scanned document)
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -198,6 +204,18 @@ def _page_field(par, odd: bool) -> None:
     run(" —")
 
 
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A one-colour PNG, made here so that no image file is committed."""
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def _page_header(sec, text: str, size: float, rule: bool) -> None:
     """A 页眉 on odd and even pages, as Word and WPS let a clerk type one."""
     for header in (sec.header, sec.even_page_header):
@@ -272,6 +290,9 @@ VARIANTS: dict[str, Variant] = {
     "red_in_body": Variant(header=False, red_in_body="基层卫生服务能力提升行动"),
     "body_song": Variant(body_font=SONG),
     "body_unknown_fangsong": Variant(body_font="仿宋体"),
+    "char_grid": Variant(char_grid=True, char_spacing=0),
+    "mark_picture": Variant(mark_picture=True),
+    "scan": Variant(scan=True),
 }
 
 
@@ -288,7 +309,15 @@ def build(path: Path, variant: Variant | None = None) -> Path:
     sec.header_distance = Twips(851)
     sec.footer_distance = Twips(1360)
     sectpr = sec._sectPr
-    _replace(sectpr, "w:docGrid", type="lines", linePitch="579")
+    if v.char_grid:     # 28 characters of the 16 pt Normal style: pitch 15.79 pt
+        _replace(sectpr, "w:docGrid", type="linesAndChars", linePitch="579", charSpace="-849")
+    else:
+        _replace(sectpr, "w:docGrid", type="lines", linePitch="579")
+    if v.scan:
+        doc.add_paragraph().add_run().add_picture(io.BytesIO(png(30, 40, (235, 235, 235))),
+                                                  width=Mm(150))
+        doc.save(path)
+        return path
     doc.settings.odd_and_even_pages_header_footer = True
     if v.page_numbers:
         _page_field(sec.footer.paragraphs[0], odd=True)
@@ -302,7 +331,12 @@ def build(path: Path, variant: Variant | None = None) -> Path:
         _exact(mark, twips=1000, align=WD_ALIGN_PARAGRAPH.CENTER)
         # top edge 72 mm from the sheet top (7.2.4: 35 mm below the 版心 top)
         mark.paragraph_format.space_before = Twips(v.mark_before)
-        _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
+        if v.mark_picture:
+            mark.paragraph_format.line_spacing_rule = None
+            _replace(mark._p.get_or_add_pPr(), "w:spacing", before=str(v.mark_before), after="0")
+            mark.add_run().add_picture(io.BytesIO(png(40, 5, (255, 0, 0))), width=Mm(110))
+        else:
+            _run(mark, "某某市卫生局文件", font=XBS, size=36, color="FF0000", latin=XBS)
         _blank(doc)
         _blank(doc)
         num = doc.add_paragraph()
