@@ -14,6 +14,7 @@ the changed words marked 〔删：…〕〔增：…〕.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -96,16 +97,22 @@ _OWN_WORDS = {"lead", "support", "responsible", "date", "unit", "leader"}  # mea
 
 
 def _field_label(owner: Any, name: str, top: bool) -> str:
+    return _label_for(type(owner), name, top)
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_for(cls: type, name: str, top: bool) -> str:
     if top:
         return _TOP.get(name, name)
     if name in _OWN_WORDS:
-        return _described(owner, name) or _FIELD.get(name, name)
-    return _FIELD.get(name) or _described(owner, name) or name
+        return _described(cls, name) or _FIELD.get(name, name)
+    return _FIELD.get(name) or _described(cls, name) or name
 
 
-def _described(owner: Any, name: str) -> str:
+def _described(cls: type, name: str) -> str:
     """A field's own description, up to its first comma or bracket (the schema is in Chinese)."""
-    f = type(owner).model_fields.get(name) if isinstance(owner, BaseModel) else None
+    fields = getattr(cls, "model_fields", None) or {}
+    f = fields.get(name)
     desc = (f.description or "") if f else ""
     for stop in "，,（(；：: ":
         desc = desc.split(stop)[0]
@@ -127,69 +134,77 @@ def _section_mark(level: int, n: int) -> str:
 def describe(plan: Plan, path) -> str:
     """A plan path in the clerk's words: ``("phases", 1, "when")`` -> 阶段二“学习动员、听取意见”的时间,
     ``("sections", 2, "sections", 1)`` -> 第三部分（二）“……”."""
-    path = tuple(path)
-    if path in _PATHS:
-        return _PATHS[path]
-    parts: list[list] = []  # [text, name, kind]
-    obj: Any = plan
-    level = 0
-    tail = ""
-    for i, key in enumerate(path):
-        last = i == len(path) - 1
+    return Labels(plan)(path)
+
+
+class Labels:
+    """:func:`describe` for many paths of one plan: what each prefix of a path says is kept,
+    so naming 10,000 items costs one walk per item, not one per level."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        # prefix -> (parts ((text, name, kind), …), the object there, section level, pending)
+        # where pending is the label of a field not yet known to be printed: (label, droppable)
+        self._memo: dict[tuple, tuple] = {(): ((), plan, 0, None)}
+
+    def __call__(self, path) -> str:
+        path = tuple(path)
+        if path in _PATHS:
+            return _PATHS[path]
+        i = len(path)
+        while path[:i] not in self._memo:
+            i -= 1
+        state = self._memo[path[:i]]
+        for j in range(i, len(path)):
+            state = self._step(state, path, j)
+            self._memo[path[:j + 1]] = state
+        parts, _, _, pending = state
+        text = "".join(t + (f"“{nm}”" if nm else "") for t, nm, _ in parts)
+        if pending:
+            return f"{text}的{pending[0]}" if text else pending[0]
+        return text or dotted(path)
+
+    def _step(self, state: tuple, path: tuple, i: int) -> tuple:
+        parts, obj, level, pending = state
+        key = path[i]
         if isinstance(key, int):
             field_name = path[i - 1] if i else ""
             seq = obj if isinstance(obj, list) else []
             elem = seq[key] if 0 <= key < len(seq) else None
             n = key + 1
+            # a list field whose elements are named says nothing itself
+            if pending and field_name not in _ELEMENT and field_name != "sections":
+                parts += ((pending[0], "", ""),)
             if field_name == "sections":
                 level += 1
-                if parts and parts[-1][2] == "section":
-                    parts[-1][1] = ""  # only the innermost heading is named
-                parts.append([_section_mark(level, n), _name_of(elem, ("heading",)), "section"])
-            elif field_name == "items" and len(path) > 1 and path[:2] == ("targets", "items") and i == 2:
-                parts.append([f"目标{n}", _name_of(elem, ("text",)), ""])
+                if parts and parts[-1][2] == "section":  # only the innermost heading is named
+                    parts = parts[:-1] + ((parts[-1][0], "", "section"),)
+                part = (_section_mark(level, n), _name_of(elem, ("heading",)), "section")
+            elif field_name == "items" and path[:i] == ("targets", "items"):
+                part = (f"目标{n}", _name_of(elem, ("text",)), "")
             elif field_name == "items" and parts and parts[-1][2] == "item":
-                parts.append([f"（{n}）", _name_of(elem, ("title", "text")), "item"])
+                part = (f"（{n}）", _name_of(elem, ("title", "text")), "item")
             elif field_name in _ELEMENT:
                 prefix, style, attrs = _ELEMENT[field_name]
                 text = prefix + cn_number(n) if style == "cn" else prefix.format(n=n)
-                parts.append([text, _name_of(elem, attrs) if attrs else "",
-                              "item" if field_name == "items" else ""])
+                part = (text, _name_of(elem, attrs) if attrs else "", "item" if field_name == "items" else "")
             else:
-                parts.append([f"第{n}个", "", ""])
-            obj = elem
-            tail = ""
-            continue
+                part = (f"第{n}个", "", "")
+            return parts + (part,), elem, level, None
+        if pending and not pending[1]:
+            parts += ((pending[0], "", ""),)
         if isinstance(obj, dict):  # context, facts
-            parts.append([f"“{key}”", "", ""])
-            obj = obj.get(key)
-            tail = ""
-            continue
-        top = obj is plan
+            return parts + ((f"“{key}”", "", ""),), obj.get(key), level, None
+        top = obj is self.plan
         label = _field_label(obj, key, top)
-        if (path[:i + 1]) in _PATHS:
-            parts = [[_PATHS[path[:i + 1]], "", ""]]
-            label = ""
+        if path[:i + 1] in _PATHS:
+            parts, label = ((_PATHS[path[:i + 1]], "", ""),), ""
         nxt = getattr(obj, key, None) if isinstance(obj, BaseModel) else None
-        if key == "sections" and isinstance(obj, BaseModel) and type(obj).__name__ == "Phase":
+        if key == "sections" and type(obj).__name__ == "Phase":
             level = 1
         elif key == "sections" and (top or type(obj).__name__ in ("Attachment", "SubDocument")):
             level = 0
-        # a list field whose elements are named next says nothing itself
-        if not last and isinstance(path[i + 1], int) and (key in _ELEMENT or key == "sections"):
-            label = ""
-        if key == "targets" and top and not last:
-            label = ""
-        if label:
-            if last:
-                tail = label
-            else:
-                parts.append([label, "", ""])
-        obj = nxt
-    text = "".join(t + (f"“{nm}”" if nm else "") for t, nm, _ in parts)
-    if tail:
-        return f"{text}的{tail}" if text else tail
-    return text or dotted(path)
+        return parts, nxt, level, ((label, top and key == "targets") if label else None)
 
 
 # ----------------------------------------------------------------- the diff
@@ -302,7 +317,9 @@ def mark_words(old: str, new: str, context: int = 12) -> str:
 class _Differ:
     def __init__(self, old: Plan, new: Plan):
         self.old, self.new = old, new
-        self.old_year, self.new_year = old.meta.year, new.meta.year
+        self.old_year = getattr(old.meta, "plan_year", old.meta.year)
+        self.new_year = getattr(new.meta, "plan_year", new.meta.year)
+        self.old_labels, self.new_labels = Labels(old), Labels(new)
         self.out: list[Change] = []
 
     def run(self) -> list[Change]:
@@ -310,7 +327,7 @@ class _Differ:
         return self.out
 
     def emit(self, op, opath, npath, old=None, new=None, kind="value", **kw):
-        label = describe(self.old, opath) if op == "removed" else describe(self.new, npath)
+        label = self.old_labels(opath) if op == "removed" else self.new_labels(npath)
         self.out.append(Change(op, npath if op != "removed" else opath, opath, label, old, new,
                                line_old=_line(self.old, opath) if opath is not None else None,
                                line_new=_line(self.new, npath) if op != "removed" else None,
@@ -401,7 +418,7 @@ class _Differ:
                 removed.remove(a)
                 added.remove(b)
                 self.emit("moved", op + (a,), np + (b,), kind="block",
-                          old_text=describe(self.old, op + (a,)), new_text=describe(self.new, np + (b,)))
+                          old_text=self.old_labels(op + (a,)), new_text=self.new_labels(np + (b,)))
                 pairs.append((a, b))
         for a, b in sorted(pairs, key=lambda p: p[1]):
             self.value(o[a], n[b], op + (a,), np + (b,))

@@ -23,9 +23,11 @@ The file is edited in place through :mod:`gendoc.source`, so only the moved valu
 from __future__ import annotations
 
 import calendar
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
+import gc
 import json
 import re
 import types
@@ -39,8 +41,8 @@ from .dates import Point, When, cn_number
 from .errors import GendocError, GendocWarning
 from .loader import dotted
 from .plan import DocNumber, Meta, Plan
-from .plandiff import describe
-from .source import Source, open_plan, validate_text
+from .plandiff import Labels
+from .source import Source, open_plan
 
 WEEKDAYS = "一二三四五六日"
 
@@ -240,12 +242,7 @@ def respell(typed: str, new: When) -> str:
             piece += "".join("," + str(d).zfill(len(x)) for d, x in zip(p.extra_days, extras))
         out += [typed[pos:m.start()], piece]
         pos = m.end()
-    text = "".join(out) + typed[pos:]
-    try:
-        again = When.parse(text)
-    except ValueError:
-        return spell(new)
-    return text if (again.start, again.end) == (new.start, new.end) else spell(new)
+    return "".join(out) + typed[pos:]
 
 
 # ----------------------------------------------------------------- weekends and holidays
@@ -336,20 +333,20 @@ def cn_value(s: str) -> int | None:
 _NUM = f"[{_CN}]+|\\d+"
 _CN_NUM = "[一二三四五六七八九十]"
 _PATTERNS = [
-    ("counter", re.compile(f"第({_NUM})(期|批|届|轮)")),
-    ("anniversary", re.compile(f"(?<![\\d.])({_NUM})(周年)")),
-    ("congress", re.compile(
-        f"(?:十[一二三四五六七八九]|[二三四]十[一二三四五六七八九]?)大(?!学|队|会|家|于|的|力|小|型)"
-        f"|{_CN_NUM}+届{_CN_NUM}+中(?:、{_CN_NUM}+中)*全会"
-        f"|{_CN_NUM}+届{_CN_NUM}+次(?:、{_CN_NUM}+次)*全会"
-        f"|第{_CN_NUM}+次(?:党代会|党员代表大会|代表大会)")),
-    ("year", re.compile(r"(?<![\d.,，])((?:19|20)\d\d)(?:年度?|(?=\s*年|〕|】|\]|-\d|/\d))")),
-    ("date", re.compile(
-        r"(?<![\d.])(?:1[0-2]|0?[1-9])月(?:\d{1,2}[日号](?:、\d{1,2}[日号]?)*|份|上旬|中旬|下旬|中下旬|上中旬|初|底|末)?"
-        r"|(?<![个几每数半多本这那同次上下])(?:十[一二]?|[一二三四五六七八九])月"
-        r"(?:[一二三四五六七八九十]{1,3}[日号]|份|上旬|中旬|下旬|中下旬|上中旬|初|底|末)")),
-    ("one_year", re.compile(r"今年是|最后一年|去年|明年|上一年度?|下一年度?|[两三四五]年前|第[一二三四五]年")),
+    ("counter", f"第(?P<cn>{_NUM})(?P<cw>期|批|届|轮)"),
+    ("anniversary", f"(?<![\\d.])(?P<an>{_NUM})(?P<aw>周年)"),
+    ("congress", f"(?:十[一二三四五六七八九]|[二三四]十[一二三四五六七八九]?)大(?!学|队|会|家|于|的|力|小|型)"
+                 f"|{_CN_NUM}+届{_CN_NUM}+中(?:、{_CN_NUM}+中)*全会"
+                 f"|{_CN_NUM}+届{_CN_NUM}+次(?:、{_CN_NUM}+次)*全会"
+                 f"|第{_CN_NUM}+次(?:党代会|党员代表大会|代表大会)"),
+    ("year", r"(?<![\d.,，])(?P<yn>(?:19|20)\d\d)(?:年度?|(?=\s*年|〕|】|\]|-\d|/\d))"),
+    ("date", r"(?<![\d.])(?:1[0-2]|0?[1-9])月(?:\d{1,2}[日号](?:、\d{1,2}[日号]?)*|份|上旬|中旬|下旬|中下旬|上中旬|初|底|末)?"
+             r"|(?<![个几每数半多本这那同次上下])(?:十[一二]?|[一二三四五六七八九])月"
+             r"(?:[一二三四五六七八九十]{1,3}[日号]|份|上旬|中旬|下旬|中下旬|上中旬|初|底|末)"),
+    ("one_year", r"今年是|最后一年|去年|明年|上一年度?|下一年度?|[两三四五]年前|第[一二三四五]年"),
 ]
+# one scan per string: the kinds as named alternatives
+_PROSE = re.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx in _PATTERNS))
 _YEAR_BOUND = re.compile(r"(?:19|20)\d\d\s*年|今年|年内|全年|年底|年末|年度|当年")
 
 # fields that are not prose: dates, numbers, codes, names of templates
@@ -384,6 +381,7 @@ class Move:
     weeks: int | None
     notes: list[str] = field(default_factory=list)
     first_day: _dt.date | None = None
+    value: When | None = None         # the new value, parsed
 
     def as_json(self) -> dict:
         return {"path": dotted(self.path), "line": self.line, "label": self.label, "old": self.old,
@@ -440,6 +438,12 @@ class RollResult:
         return [y for y in years if not lo <= y <= hi]
 
 
+def plan_year(plan: Plan) -> int | None:
+    """The plan's year: ``meta.plan_year`` (typed year, else the 成文日期's, else the 文号's)
+    where the schema derives it as a property, else ``meta.year``."""
+    return getattr(plan.meta, "plan_year", plan.meta.year)
+
+
 def year_bounds() -> tuple[int, int]:
     """The schema's range for a plan year (meta.year: ge/le)."""
     lo, hi = 1, 9999
@@ -457,7 +461,7 @@ def seq_optional() -> bool:
 def open_for_roll(path) -> tuple[Source, Plan, list[str]]:
     """Load and validate the plan (its usual errors for an invalid one); its own warnings
     are passed on and also returned, to tell the rolled plan's new ones apart."""
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _gc_paused():
         warnings.simplefilter("always", GendocWarning)
         src, plan = open_plan(path)
     for w in caught:  # the input's own warnings are still the clerk's business
@@ -468,7 +472,7 @@ def open_for_roll(path) -> tuple[Source, Plan, list[str]]:
 def years_for(src: Source, plan: Plan, to_year: int | None) -> tuple[int, int]:
     """(from, to): the plan's year (meta.year, else the year of its date or 文号, else of its
     earliest date) and the target year, checked against the schema's range."""
-    from_year = plan.meta.year
+    from_year = plan_year(plan)
     if from_year is None:
         firsts = [_first(v).year for _, v in iter_date_fields(plan)]
         if not firsts:
@@ -496,6 +500,26 @@ def roll_file(path, to_year: int | None = None, *, keep_dates: bool = False,
 
 def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: bool = False,
          output_name: str | None = None, warnings_before: list[str] = ()) -> RollResult:
+    """Move every date of ``plan`` (read from ``src``) to ``to_year`` and list what to check.
+    The cyclic garbage collector is paused meanwhile, as the loader does: a large plan is a
+    large acyclic heap, and repeated full collections would make the roll quadratic."""
+    with _gc_paused():
+        return _roll(src, plan, to_year, keep_dates, output_name, list(warnings_before))
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _roll(src: Source, plan: Plan, to_year: int | None, keep_dates: bool, output_name: str | None,
+          warnings_before: list[str]) -> RollResult:
     from_year, to_year = years_for(src, plan, to_year)
     years = to_year - from_year
     dates = list(iter_date_fields(plan))
@@ -504,6 +528,7 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
     moves: list[Move] = []
     review: list[Review] = []
     weeks_of: dict[tuple, int] = {}  # block -> weeks its own date moved (a phase's when)
+    describe = Labels(plan)
     for path, value in dates:
         owner = path[:-1]
         prefer = next((weeks_of[owner[:cut]] for cut in range(len(owner) - 1, -1, -1)
@@ -522,18 +547,19 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
             new = When(Point(new_day.year, new_day.month, new_day.day))
             text = respell(typed, new)
             first = new_day
-        src.set(written, text)
+        src.set_node(node, written, text)
         if weeks is not None:
             weeks_of.setdefault(owner, weeks)
-        label = describe(plan, path)
-        moves.append(Move(written, src.line(written), label, typed, text, weeks, notes, first))
+        label = describe(path)
+        line = src.node_line(node)
+        moves.append(Move(written, line, label, typed, text, weeks, notes, first, new))
         for note in notes:
-            review.append(Review("date_rule", written, src.line(written), label, typed, note))
+            review.append(Review("date_rule", written, line, label, typed, note))
         if weeks is not None and path[-1] == "when" and isinstance(value, When) and value.end is None \
                 and value.start.day and not value.start.extra_days:
             fixed = _FIXED_DAYS.get((value.start.month, value.start.day))
             if fixed:
-                review.append(Review("fixed_day", written, src.line(written), label, typed,
+                review.append(Review("fixed_day", written, line, label, typed,
                                      f"{value.start.month}月{value.start.day}日是{fixed}，按星期移到了"
                                      f"{new.start.month}月{new.start.day}日；若活动定在这一天，请改回"
                                      f"{to_year}-{value.start.month:02d}-{value.start.day:02d}"))
@@ -542,14 +568,14 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
     _roll_meta_year(src, years)
     text = src.text_out()
     try:
-        new_plan, after = validate_text(text, name)
+        new_plan, after = src.validate_edited(name)
     except GendocError as exc:  # pragma: no cover - a moved date is always a valid date
         raise GendocError(f"滚动后的计划没有通过检查，没有写出文件：{exc.message}", file=exc.file,
                           line=exc.line, field=exc.field) from None
     moves.sort(key=lambda m: m.line or 0)
     hits = _hits(moves)
-    review += _review(src, plan, years, to_year)
-    review += _new_warnings(warnings_before, after, src.file, name, src, plan)
+    review += _review(src, plan, describe, years, {m.path for m in moves})
+    review += _new_warnings(warnings_before, after, describe)
     review.sort(key=lambda r: (r.line or 0, r.kind))
     return RollResult(src, plan, new_plan, text, from_year, to_year, keep_dates, moves, hits, review,
                       doc, holiday_package(), name)
@@ -590,35 +616,36 @@ def _roll_meta_year(src: Source, years: int) -> None:
 def _hits(moves: list[Move]) -> list[Hit]:
     out = []
     for m in moves:
-        w = When.parse(m.new)
-        for d in dict.fromkeys(d for p in _points(w) for d in _days(p)):
+        for d in dict.fromkeys(d for p in _points(m.value) for d in _days(p)):
             ok, why, known = day_status(d)
             if not ok:
                 out.append(Hit(m.path, m.line, m.label, d, why, nearest_workday(d), known))
     return out
 
 
-def _iter_strings(data, path=()):
+def _iter_strings(data, path=(), skip=frozenset()):
+    """(path, text) of every string in loaded plan data, leaving out the subtrees in ``skip``."""
     if isinstance(data, str):
         yield path, data
     elif isinstance(data, dict):
         for k, v in data.items():
-            yield from _iter_strings(v, path + (k,))
+            if path + (k,) not in skip:
+                yield from _iter_strings(v, path + (k,), skip)
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from _iter_strings(v, path + (i,))
+            yield from _iter_strings(v, path + (i,), skip)
 
 
 def _suggest(kind: str, m: re.Match, years: int) -> str:
     if kind in ("counter", "anniversary"):
-        n = cn_value(m[1])
+        num, word = (m["cn"], m["cw"]) if kind == "counter" else (m["an"], m["aw"])
+        n = cn_value(num)
         if n is None:
             return ""
-        new = str(n + years) if m[1].isdigit() else cn_number(n + years)
-        word = f"第{new}{m[2]}" if kind == "counter" else f"{new}{m[2]}"
-        return f"是否改为“{word}”？"
+        new = str(n + years) if num.isdigit() else cn_number(n + years)
+        return f"是否改为“{'第' if kind == 'counter' else ''}{new}{word}”？"
     if kind == "year":
-        return f"它不在日期字段里，不会自动移动；是否改为“{m[0].replace(m[1], str(int(m[1]) + years))}”？"
+        return f"它不在日期字段里，不会自动移动；是否改为“{m[0].replace(m['yn'], str(int(m['yn']) + years))}”？"
     return ""
 
 
@@ -632,38 +659,35 @@ _NOTES = {
 }
 
 
-def _review(src: Source, plan: Plan, years: int, to_year: int) -> list[Review]:
+def _review(src: Source, plan: Plan, describe: Labels, years: int, date_paths: set[tuple]) -> list[Review]:
     out: list[Review] = []
-    date_paths = {src.resolve(p)[1] for p, _ in iter_date_fields(plan) if src.resolve(p)}
     data = src.data if src.data is not None else {}
 
     def add(kind, path, text, note, needle=None):
-        out.append(Review(kind, path, src.line(path, needle or text), describe(plan, path), text, note))
+        out.append(Review(kind, path, src.line(path, needle or text), describe(path), text, note))
 
     for key, value in (data.get("context") or {}).items():
         shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
         add("context", ("context", key), shown,
             "年度专名（活动、批次、会议届次、领导等）：新一年请逐个核对", needle=str(key))
 
-    for path, text in _iter_strings(data):
-        if path in date_paths or any(path[:len(x)] == x for x in _NOT_PROSE):
+    for path, text in _iter_strings(data, skip=_NOT_PROSE):
+        if path in date_paths:
             continue
         found: dict[str, list[re.Match]] = {}
-        for kind, rx in _PATTERNS:
-            if kind == "date" and path[0] == "calendar" and path[-1] == "label":
-                continue  # a calendar entry's label is the date as the prose writes it
-            for m in rx.finditer(text):
-                found.setdefault(kind, []).append(m)
+        for m in _PROSE.finditer(text):
+            found.setdefault(m.lastgroup, []).append(m)
+        if path[0] == "calendar" and path[-1] == "label":
+            found.pop("date", None)  # a calendar entry's label is the date as the prose writes it
         for kind, ms in found.items():
             words = list(dict.fromkeys(m[0] for m in ms))
             note = _NOTES[kind]
             extra = "；".join(filter(None, (_suggest(kind, m, years) for m in ms[:3])))
             if kind == "year" and path[-1] in ("lead", "sections_lead"):
                 extra += "；这是模板字段，可写成 {{ year }}年，以后随计划年度自动变"
+            if kind == "year" and path[:1] == ("attachments",) and path[-1] == "title":
+                kind, note = "attachment", "附件标题带年份：" + note
             add(kind, path, "、".join(words), note + (("；" + extra) if extra else ""), needle=words[0])
-        if path[:1] == ("attachments",) and path[-1] == "title" and "year" in found:
-            out[-1].kind = "attachment"
-            out[-1].note = "附件标题带年份：" + out[-1].note
 
     targets = plan.targets.items if plan.targets else []
     for i, t in enumerate(targets):
@@ -693,8 +717,7 @@ def _review(src: Source, plan: Plan, years: int, to_year: int) -> list[Review]:
 _LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?:(?P<field>[\w.\[\]]+): )?(?P<msg>.*)$")
 
 
-def _new_warnings(before: list[str], after: list[str], old_name: str, new_name: str,
-                  src: Source, plan: Plan) -> list[Review]:
+def _new_warnings(before: list[str], after: list[str], describe: Labels) -> list[Review]:
     """Warnings the rolled plan gives that the original did not (a month-level item that
     now sticks out of a phase that moved by weeks)."""
     def key(msg: str):
@@ -711,7 +734,7 @@ def _new_warnings(before: list[str], after: list[str], old_name: str, new_name: 
         m = _LOCATED.match(w)
         if m and m["field"]:
             path = _parse_dotted(m["field"])
-            out.append(Review("check", path, int(m["line"]), describe(plan, path), "",
+            out.append(Review("check", path, int(m["line"]), describe(path), "",
                               "滚动后的检查提示：" + m["msg"]))
         else:
             out.append(Review("check", (), None, "", "", w))

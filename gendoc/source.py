@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from .errors import GendocWarning
-from .loader import LineMap, decode, load_file, load_text
+from .loader import LineMap, decode, load_file
 from .plan import Plan, validate
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -46,8 +46,10 @@ class Source:
         self.bom, self.crlf, self.encoding = bom, crlf, encoding
         self.root = yaml.compose(text, Loader=_LOADER)
         self._edits: dict[int, tuple[int, int, str]] = {}  # id(node) -> (start, end, new raw)
+        self._data_edits: dict[tuple, Any] = {}            # path as written -> value as loaded
         self.data: Any = None          # the plain data and line map gendoc's loader read
         self.lines: LineMap | None = None
+        self._found: dict[tuple, tuple] = {(): (self.root, ())}  # plan path -> (node, as written)
 
     # ------------------------------------------------------------------ lookup
 
@@ -58,8 +60,14 @@ class Source:
         value: a target's metric written inline (``{text, indicator, deadline}``) is
         ``metrics[-1]`` in the model. Such a ``key, index`` step that the file does not have
         is skipped and the rest of the path is looked up in the same mapping."""
-        node, written, parts = self.root, [], list(path)
-        i = 0
+        parts = tuple(path)
+        if parts in self._found:
+            return self._found[parts]
+        i = len(parts) - 1
+        while parts[:i] not in self._found:  # siblings share their parents' walk
+            i -= 1
+        node, written = self._found[parts[:i]]
+        written = list(written)
         while i < len(parts):
             part = parts[i]
             if isinstance(node, yaml.MappingNode):
@@ -80,7 +88,9 @@ class Source:
                 return None
             written.append(part)
             i += 1
-        return node, tuple(written)
+            self._found[parts[:i]] = node, tuple(written)
+        found = self._found[parts] = node, tuple(written)
+        return found
 
     def node(self, path):
         found = self.resolve(path)
@@ -95,8 +105,9 @@ class Source:
         """1-based line of the value at ``path``; with ``needle``, the line inside a
         multi-line scalar where that text is typed (else the value's first line)."""
         node = self.node(path)
-        if node is None:
-            return None
+        return None if node is None else self.node_line(node, needle)
+
+    def node_line(self, node, needle: str | None = None) -> int:
         line = node.start_mark.line + 1
         if needle:
             raw = self.text[node.start_mark.index:node.end_mark.index]
@@ -109,10 +120,52 @@ class Source:
 
     def set(self, path, value: str) -> None:
         """Replace the scalar at ``path`` by ``value`` (its text), keeping its quoting."""
-        node = self.node(path)
-        if not isinstance(node, yaml.ScalarNode):
+        found = self.resolve(path)
+        if found is None or not isinstance(found[0], yaml.ScalarNode):
             raise KeyError(path)
+        self.set_node(found[0], found[1], value)
+
+    def set_node(self, node, written: tuple, value: str) -> None:
+        """:meth:`set` for a node already found: ``written`` is its path in the file."""
         self._edits[id(node)] = _replacement(self.text, node, value)
+        if self.data is not None:
+            self._data_edits[written] = _loaded_like(self._data_at(written), value)
+
+    def _data_at(self, path):
+        cur = self.data
+        for key in path:
+            cur = cur[key]
+        return cur
+
+    def edited_data(self) -> Any:
+        """The loaded data with the edits applied, sharing everything the edits left alone
+        (containers on an edited path are copied once)."""
+        made: set[int] = set()
+
+        def own(obj):
+            if id(obj) in made:
+                return obj
+            copy = obj.copy()
+            made.add(id(copy))
+            return copy
+
+        root = own(self.data)
+        for path, value in self._data_edits.items():
+            cur = root
+            for key in path[:-1]:
+                cur[key] = own(cur[key])
+                cur = cur[key]
+            cur[path[-1]] = value
+        return root
+
+    def validate_edited(self, file: str) -> tuple[Plan, list[str]]:
+        """Validate the edited plan (the schema, dates and their warnings) without reading
+        the text again: the edits only put new digits into scalars of the same kind, so the
+        edited text loads as :meth:`edited_data`. Returns the plan and its warnings."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GendocWarning)
+            plan = validate(self.edited_data(), self.lines, file)
+        return plan, [str(w.message) for w in caught if issubclass(w.category, GendocWarning)]
 
     @property
     def edited(self) -> bool:
@@ -134,6 +187,16 @@ class Source:
         if self.crlf:
             text = text.replace("\n", "\r\n")
         return (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
+
+
+def _loaded_like(old: Any, text: str) -> Any:
+    """What gendoc's loader makes of ``text`` written where ``old`` was: dates stay text,
+    a year stays a number, null is None."""
+    if text == "null":
+        return None
+    if isinstance(old, int) and not isinstance(old, bool) and text.lstrip("-").isdigit():
+        return int(text)
+    return text
 
 
 def _mapping_get(node, key):
@@ -197,16 +260,6 @@ def open_plan(path) -> tuple[Source, Plan]:
     src = Source(text, name, bom=raw.startswith(codecs.BOM_UTF8), crlf=crlf, encoding=_encoding(raw))
     src.data, src.lines = data, lines
     return src, plan
-
-
-def validate_text(text: str, file: str) -> tuple[Plan, list[str]]:
-    """Load and validate plan text (an edited source); returns the plan and the warnings
-    its validation gave, as located one-line messages."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GendocWarning)
-        data, lines = load_text(text, file)
-        plan = validate(data, lines, file)
-    return plan, [str(w.message) for w in caught if issubclass(w.category, GendocWarning)]
 
 
 def _encoding(raw: bytes) -> str:
