@@ -568,9 +568,9 @@ def _roll(src: Source, plan: Plan, to_year: int | None, keep_dates: bool, output
     _roll_meta_year(src, years)
     text = src.text_out()
     try:
-        new_plan, after = src.validate_edited(name)
-    except GendocError as exc:  # pragma: no cover - a moved date is always a valid date
-        raise GendocError(f"滚动后的计划没有通过检查，没有写出文件：{exc.message}", file=exc.file,
+        new_plan, after = src.validate_edited(src.file)
+    except GendocError as exc:  # a date pushed past the schema's last year
+        raise GendocError(f"滚动到 {to_year} 年后这里不再有效，没有写出文件：{exc.message}", file=exc.file,
                           line=exc.line, field=exc.field) from None
     moves.sort(key=lambda m: m.line or 0)
     hits = _hits(moves)

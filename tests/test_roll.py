@@ -92,7 +92,7 @@ def _check_moved(old, new, years: int, keep_dates: bool) -> None:
                 y = do.year + years
                 assert dn == dt.date(y, do.month, min(do.day, calendar.monthrange(y, do.month)[1])), (old, new)
             else:
-                assert (dn - do).days in (364 * years, 364 * years + 7), (old, new)
+                assert (dn - do).days in (7 * 52 * years, 7 * 53 * years), (old, new)  # |years| = 1
                 assert dn.weekday() == do.weekday()
                 deltas.add((dn - do).days)
     assert len(deltas) <= 1, f"one expression moves by one amount: {old} -> {new}"
@@ -525,3 +525,32 @@ def test_bad_output_arguments(args, message, tmp_path, monkeypatch):
     result = run("roll", src, *args)
     assert result.exit_code == 1 and message in result.output, result.output
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_date_pushed_past_the_last_year_is_an_error_naming_its_line(tmp_path):
+    plan = tmp_path / "p.yaml"
+    plan.write_text(FORMS.read_text(encoding="utf-8").replace("deadline: 2016-09 下旬",
+                                                              "deadline: 2016-12-28..2017-01-03"), encoding="utf-8")
+    out = tmp_path / "x.yaml"
+    result = run("roll", plan, "--to-year", 2100, "-o", out)
+    assert result.exit_code == 1
+    assert f"{plan}:66: rectifications[0].deadline: 滚动到 2100 年后这里不再有效，没有写出文件" in result.output
+    assert "2101" in result.output and not out.exists()
+
+
+def test_a_plan_without_any_year_is_an_error(tmp_path):
+    plan = tmp_path / "p.yaml"
+    plan.write_text("schema_version: 1\ntemplate: notice\nmeta:\n  genre: 通知\n  title: 关于测试的通知\n"
+                    "  issuer: {name: 测试局}\nsections:\n  - heading: 一\n    text: 二。\n", encoding="utf-8")
+    result = run("roll", plan)
+    assert result.exit_code == 1 and "请写上 meta.year" in result.output
+
+
+def test_rolling_backwards(tmp_path):
+    out = tmp_path / "back.yaml"
+    assert run("roll", MASS_LINE, "--to-year", 2013, "-o", out).exit_code == 0
+    old, new = _quiet_load(MASS_LINE), _quiet_load(out)
+    moved = dict(iter_date_fields(new))
+    for path, value in iter_date_fields(old):
+        _check_moved(value, moved[path], -1, False)
+    assert str(new.phases[1].when) == "2013-03-09..2013-04-01"
