@@ -53,7 +53,19 @@ class DateError(ValueError):
     """A date expression that cannot be read or names a day that does not exist."""
 
 
+# One year range for every year a plan holds: dates, date expressions, the 文号 year, the
+# plan's year (plan.py uses these); roll refuses to move a plan outside it.
+YEAR_MIN, YEAR_MAX = 1949, 2100
+
+
+def check_year(y: int, text: str) -> int:
+    if not YEAR_MIN <= y <= YEAR_MAX:
+        raise DateError(f"“{text}”：年份 {y} 超出范围（{YEAR_MIN}—{YEAR_MAX}）")
+    return y
+
+
 def check_day(y: int, m: int, d: int, text: str) -> _dt.date:
+    check_year(y, text)
     if not 1 <= m <= 12:
         raise DateError(f"“{text}”：月份 {m} 不存在（应为 1—12）")
     last = calendar.monthrange(y, m)[1]
@@ -65,8 +77,9 @@ def check_day(y: int, m: int, d: int, text: str) -> _dt.date:
 def parse_iso_date(value) -> _dt.date:
     """``YYYY-MM-DD`` (a YAML date or a string) -> date, with a clerk-readable error."""
     if isinstance(value, _dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, _dt.date):
+        check_year(value.year, value.isoformat())
         return value
     if not isinstance(value, str):
         raise DateError(f"应为日期，写作 YYYY-MM-DD（如 2014-02-28），而不是 {value!r}")
@@ -126,11 +139,13 @@ def _parse_point(text: str, whole: str) -> Point:
         check_day(int(m[1]), int(m[2]), int(m[3]), whole)
         return Point(int(m[1]), int(m[2]), int(m[3]), (), _check_part(part, _DAY_SUFFIXES, whole))
     if m := _MONTH_RE.match(base):
+        check_year(int(m[1]), whole)
         mo = int(m[2])
         if not 1 <= mo <= 12:
             raise DateError(f"“{whole}”：月份 {mo} 不存在（应为 1—12）")
         return Point(int(m[1]), mo, None, (), _check_part(part, _MONTH_PARTS + _DAY_SUFFIXES, whole))
     if m := _YEAR_RE.match(base):
+        check_year(int(m[1]), whole)
         return Point(int(m[1]), None, None, (), _check_part(part, _YEAR_PARTS + _DAY_SUFFIXES, whole))
     raise DateError(
         f"“{whole}”不是日期表达式：应写作 2014-02-28、2014-02-28..2014-03-07、"
@@ -233,22 +248,40 @@ _DIGITS = "零一二三四五六七八九"
 
 
 def cn_number(n: int) -> str:
-    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (for 一、 and （一） numbering)."""
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五, 1010 -> 一千零一十,
+    20001 -> 二万零一 (for 一、 and （一） numbering; any count a plan can hold)."""
     if n < 0:
         raise ValueError(n)
     if n < 10:
         return _DIGITS[n]
     if n < 20:
         return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 1000:
-        rest = n % 100
-        head = _DIGITS[n // 100] + "百"
-        if rest == 0:
-            return head
-        if rest < 10:
-            return head + "零" + _DIGITS[rest]
-        tail = cn_number(rest)
-        return head + (("一" + tail) if rest < 20 else tail)
-    raise ValueError(f"number too large for a heading: {n}")
+    if n < 100_000_000:
+        return _cn_grouped(n)
+    raise ValueError(f"数字太大：{n}")
+
+
+def _cn_below_10000(n: int) -> str:
+    """1..9999 with every unit written (一十 inside a number: 一千零一十)."""
+    out, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit:
+            if zero and out:
+                out.append("零")
+            out.append(_DIGITS[digit] + unit)
+            zero = False
+        else:
+            zero = True
+    return "".join(out)
+
+
+def _cn_grouped(n: int) -> str:
+    high, low = divmod(n, 10_000)
+    if not high:
+        text = _cn_below_10000(low)
+        return text[1:] if text.startswith("一十") else text   # 十二, not 一十二
+    head = cn_number(high) + "万"
+    if not low:
+        return head
+    return head + ("零" if low < 1000 else "") + _cn_below_10000(low)

@@ -16,7 +16,7 @@ from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Field
                       PlainValidator, ValidationError, WithJsonSchema, field_validator,
                       model_validator)
 
-from .dates import DateError, When, parse_iso_date
+from .dates import YEAR_MAX, YEAR_MIN, DateError, When, parse_iso_date
 from .errors import GendocError, GendocWarning
 from .loader import LineMap, dotted, load_file
 
@@ -60,6 +60,20 @@ Text = Annotated[str, Field(min_length=1)]
 Names = Annotated[list[Text], BeforeValidator(_str_list)]
 
 
+_NOT_IN_FIXED_FORMS = re.compile(r"[\s#+@|\\{}<>&\"'`]")
+
+
+def fixed_form(value: str, what: str) -> str:
+    """Fields with a fixed form (机关代字, names of templates, ids) hold no spaces, line
+    breaks or markup characters."""
+    bad = _NOT_IN_FIXED_FORMS.search(value)
+    if bad:
+        ch = {"\n": "换行", "\r": "换行", "\t": "制表符", " ": "空格", "\u3000": "全角空格"}.get(
+            bad.group(), f"“{bad.group()}”")
+        raise ValueError(f"{what}里不能有{ch}")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
@@ -86,7 +100,7 @@ class Issuer(Strict):
 
 class DocNumber(Strict):
     code: Text = Field(description="机关代字，如 卫党发")
-    year: int = Field(ge=1949, le=2100, description="年份，四位")
+    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX, description="年份，四位")
     seq: int = Field(ge=1, le=99999, description="发文顺序号，不加“第”、不编虚位")
 
     @field_validator("code")
@@ -94,7 +108,7 @@ class DocNumber(Strict):
     def _code(cls, v: str) -> str:
         if re.search(r"[〔〕\[\]【】()（）\d]", v):
             raise ValueError("机关代字里不要写年份、括号或序号：写 code: 卫党发, year: 2014, seq: 3")
-        return v
+        return fixed_form(v, "机关代字")
 
     def __str__(self) -> str:
         return f"{self.code}〔{self.year}〕{self.seq}号"
@@ -136,7 +150,7 @@ class Meta(Strict):
     printing: Printing | None = Field(None, description="印发机关和印发日期（版记）")
     notes: Names = Field(default_factory=list, description="附注，不带括号")
     contact: Contact | None = None
-    year: int | None = Field(None, ge=1949, le=2100, description="计划年度；正文日期与之同年时不写年份")
+    year: int | None = Field(None, ge=YEAR_MIN, le=YEAR_MAX, description="计划年度；正文日期与之同年时不写年份")
     red_head: bool | None = Field(None, description="是否排版头（发文机关标志、发文字号、红色分隔线）；默认有发文字号时排")
 
     @field_validator("copy_number", mode="before")
@@ -161,12 +175,13 @@ class Meta(Strict):
             raise ValueError("title_lines 连起来必须与 title 完全相同")
         return v
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Meta":
-        if self.year is None:
-            self.year = (self.date.year if self.date else
-                         self.doc_number.year if self.doc_number else None)
-        return self
+    @property
+    def plan_year(self) -> int | None:
+        """The plan's year: ``year`` as typed, else the 成文日期's, else the 文号's. Derived,
+        never stored: ``year`` stays what the clerk wrote (None when not written)."""
+        if self.year is not None:
+            return self.year
+        return self.date.year if self.date else self.doc_number.year if self.doc_number else None
 
 
 # --------------------------------------------------------------------------- body blocks
@@ -444,6 +459,14 @@ class Plan(Strict):
 
     _file: str | None = PrivateAttr(None)
     _lines: LineMap | None = PrivateAttr(None)
+
+    @field_validator("template")
+    @classmethod
+    def _template_name(cls, v: str) -> str:
+        fixed_form(v, "模板名")
+        if "/" in v or v.startswith("."):
+            raise ValueError("模板名只写文件名（不含 .j2 和文件夹），如 implementation_plan")
+        return v
 
 
 

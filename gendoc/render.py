@@ -50,7 +50,7 @@ class _Filters:
     """Filters that need the plan (its year)."""
 
     def __init__(self, plan: Plan):
-        self.year = plan.meta.year
+        self.year = plan.meta.plan_year
 
     def when(self, value, numerals: str = "arabic") -> str:
         value = unwrap(value)
@@ -168,7 +168,7 @@ def _render_field(source: str, plan: Plan, field: str) -> str:
     try:
         with budget(FIELD_SECONDS, f"字段 {field} 的模板"):
             out = render_bounded(env.from_string(source),
-                                 dict(year=plan.meta.year, ctx=plan.context,
+                                 dict(year=plan.meta.plan_year, ctx=plan.context,
                                       issuer=plan.meta.issuer.model_dump()))
     except GendocError:
         raise
@@ -222,7 +222,7 @@ def template_context(plan: Plan, seen: set | None = None) -> dict:
             leads[name] = escape_markup(
                 render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead"))
     view = View(plan, seen)
-    return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.year,
+    return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.plan_year,
                 ctx=wrap(plan.context), leads=leads, when=f.when,
                 docno=lambda d: escape_markup(str(unwrap(d))) if d else "")
 

@@ -195,7 +195,32 @@ def test_yaml_dates_stay_checked_dates(tmp_path):
     path.write_text(MINIMAL, encoding="utf-8")
     plan = load_plan(path)
     assert plan.meta.date.isoformat() == "2014-02-27"
-    assert plan.meta.year == 2014  # defaults to the year of the date
+    assert plan.meta.plan_year == 2014  # defaults to the year of the date
+    assert plan.meta.year is None       # derived, never stored as if the clerk had typed it
+    assert "year" not in plan.model_dump(exclude_unset=True)["meta"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("meta.date", "1900-01-01"), ("meta.date", "2101-01-01"),
+    ("sections[0].when", "1800-03"), ("sections[0].when", "3000 上半年"),
+    ("sections[0].when", "2014-03-01..2200-01-01"), ("meta.year", 2200),
+    ("meta.doc_number", {"code": "卫发", "year": 1900, "seq": 1}),
+])
+def test_every_year_is_held_to_one_range(tmp_path, field, value):
+    import yaml
+    data = yaml.safe_load(MINIMAL)
+    node, *path = field.replace("[0]", ".0").split(".")
+    target = data[node]
+    for key in path[:-1]:
+        target = target[int(key)] if key.isdigit() else target[key]
+    last = path[-1]
+    target[int(last) if last.isdigit() else last] = value
+    p = tmp_path / "y.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(GendocError) as info:
+        load_plan(p)
+    assert info.value.line is not None
+    assert any(w in info.value.message for w in ("超出范围", "数值太"))
 
 
 def test_doc_number_code_must_not_contain_year_or_brackets(tmp_path):
