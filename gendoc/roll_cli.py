@@ -16,25 +16,17 @@ _YAML = (".yaml", ".yml")
 _REPORTS = (".md", ".json")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
 def _roll_output(plan: Path, out: str | None, from_year: int, to_year: int) -> Path:
     """-o FILE.yaml, -o DIR/, or beside the plan with the year in its name replaced
-    (plan-2014.yaml -> plan-2015.yaml) or added (plan.yaml -> plan-2015.yaml)."""
+    (plan-2014.yaml -> plan-2015.yaml) or added (plan.yaml -> plan-2015.yaml). What may not
+    be overwritten (the plan itself, another plan, a folder) is refused by check_destination."""
+    from .outputs import check_destination
     stem = plan.stem
     year = re.compile(rf"(?<!\d){from_year}(?!\d)")
     name = (year.sub(str(to_year), stem) if year.search(stem) else f"{stem}-{to_year}") + (
         plan.suffix if plan.suffix.lower() in _YAML else ".yaml")
     if out is None:
         target = plan.with_name(name)
-        if target.exists():
-            raise GendocError("默认的输出文件已经存在（也许是上次滚动的结果，可能已经改过）；"
-                              "要覆盖它，请用 -o 明确写出文件名", file=str(target))
     elif out.endswith(("/", os.sep)) or Path(out).is_dir():
         if not Path(out).is_dir():
             raise GendocError("输出文件夹不存在", file=out)
@@ -43,28 +35,17 @@ def _roll_output(plan: Path, out: str | None, from_year: int, to_year: int) -> P
         target = Path(out)
         if target.suffix.lower() not in _YAML:
             raise GendocError("输出文件名应以 .yaml 或 .yml 结尾", file=out)
-    if _same_file(plan, target):
-        raise GendocError("输出文件不能是输入的计划文件本身：滚动不会改动原计划", file=str(target))
-    if target.exists() and not target.is_file():
-        raise GendocError("输出路径已存在，但不是普通文件", file=str(target))
-    if not target.parent.is_dir():
-        raise GendocError("输出文件所在的文件夹不存在", file=str(target))
-    return target
+    return check_destination(target, plan=plan).path
 
 
-def _report_path(report: str | None, *taken: Path) -> Path | None:
+def _report_path(report: str | None, plan: Path, output: Path) -> Path | None:
+    from .outputs import check_destination
     if report is None:
         return None
     path = Path(report)
     if path.suffix.lower() not in _REPORTS:
         raise GendocError("报告文件名应以 .md（Markdown）或 .json 结尾", file=report)
-    if any(_same_file(t, path) for t in taken):
-        raise GendocError("报告文件不能与计划文件或输出文件相同", file=report)
-    if path.is_dir():
-        raise GendocError("报告路径是一个文件夹", file=report)
-    if not path.parent.is_dir():
-        raise GendocError("报告文件所在的文件夹不存在", file=report)
-    return path
+    return check_destination(path, plan=plan, inputs=[output], option="--report").path
 
 
 @main.command(cls=_Command)
@@ -83,7 +64,7 @@ def roll(plan, to_year, output, keep_dates, report):
     新计划是原文件本身，只改动移动了的值：注释、键的顺序、引号、缩进和空行都保持原样。
     原计划不会被改动。"""
     from . import roll as rolling
-    from .render import write_atomic
+    from .outputs import write_all
     plan_path = Path(plan)
     src, model, before = rolling.open_for_roll(plan_path)
     from_year, to_year = rolling.years_for(src, model, to_year)
@@ -91,11 +72,12 @@ def roll(plan, to_year, output, keep_dates, report):
     report_path = _report_path(report, plan_path, target)
     result = rolling.roll(src, model, to_year, keep_dates=keep_dates, output_name=str(target),
                           warnings_before=before)
-    write_atomic(target, src.bytes_out(result.text))
+    files = [(target, src.bytes_out(result.text))]
     if report_path:
         text = (rolling.format_json(result) if report_path.suffix.lower() == ".json"
                 else rolling.format_markdown(result))
-        write_atomic(report_path, text.encode("utf-8"))
+        files.append((report_path, text.encode("utf-8")))
+    write_all(files)  # the new plan and its report together, or neither
     click.echo(rolling.format_text(result), nl=False)
     if src.encoding != "utf-8":
         click.echo(f"注意：原计划是 {src.encoding.upper()} 编码，新计划已存为 UTF-8。")

@@ -503,8 +503,9 @@ def test_default_output_name_and_no_silent_overwrite(tmp_path):
     default = tmp_path / "mass-line-implementation-plan-2015.yaml"
     assert default.is_file()
     default.write_text(default.read_text(encoding="utf-8") + "# 手改过\n", encoding="utf-8")
-    again = run("roll", src)
-    assert again.exit_code == 1 and "已经存在" in again.output
+    again = run("roll", src)                       # a plan is never overwritten
+    assert again.exit_code == 1 and "为免覆盖它" in again.output
+    assert run("roll", src, "-o", default).exit_code == 1
     assert default.read_text(encoding="utf-8").endswith("# 手改过\n")
     plain = _copy(FIXTURE_PLANS / "minimal.yaml", tmp_path, "plan.yaml")
     assert run("roll", plain).exit_code == 0 and (tmp_path / "plan-2015.yaml").is_file()
