@@ -714,7 +714,7 @@ def _text_fonts(root, fonts: _FontResolver) -> tuple[str, list[str | None]]:
         for r in p.iter(_W + "r"):
             if _owner(r, _W + "p") is not p:
                 continue            # a run of a nested paragraph (text box)
-            text = "".join(t.text or "" for t in r.iter(_W + "t"))
+            text = "".join(t.text or "" for t in r.findall(_W + "t"))
             if not text:
                 continue
             rpr = r.find(_W + "rPr")
@@ -909,19 +909,34 @@ def _is_body_size(size: float) -> bool:
     return _near(size, BODY_PT, SIZE_TOL_PT + 0.5)   # 3号 text, a little wider than the rule
 
 
+def _running_size(lines: list[TextLine]) -> float:
+    """The size most text is set in (by glyphs), display sizes aside: 16 pt in a 公文, 11 pt
+    in a document typed on Word's defaults. Sizes within the 3号 tolerance count as 3号."""
+    sizes = Counter()
+    for ln in lines:
+        if 9 <= ln.size <= 20:
+            sizes[BODY_PT if _is_body_size(ln.size) else ln.size] += len(ln.glyphs)
+    return sizes.most_common(1)[0][0] if sizes else BODY_PT
+
+
 def _header_key(text: str) -> str:
     """页眉 text for comparison: no white space, every number the same (page fields)."""
     return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
 
 
+HEADER_GAP_MM = 6.0                 # white space between a 页眉 and the text below it
+
+
 def find_headers(pages: list[Page], header_texts: list[str] = ()) -> None:
     """Mark the 页眉 of every page (:attr:`Page.header_lines`, :attr:`Page.header_rules`).
 
-    A 页眉 line lies wholly above the 版心 (its bottom above the 37 mm 天头) and is the
-    text of a 页眉 paragraph of the .docx, or repeats at the same height on another page,
-    or is printed smaller than 3号, or has a rule right under it. A rule above the 版心
-    and above all other text is a 页眉横线. Page 1's red 版头 (信函格式: mark and double
-    line from 30 mm) and the 份号/密级/紧急程度 lines are not 页眉.
+    A 页眉 is a block of lines at the head of the page, wholly above the 版心 (their
+    bottoms above the 37 mm 天头), with at least 6 mm of white space below it, and one of
+    its lines is the text of a 页眉 paragraph of the .docx, or repeats at the same height
+    on another page, or is printed smaller than 3号, or has a rule right under it. Body
+    text that starts too high (a 25 mm 天头) has no such gap and stays body text. A rule
+    above the 版心 and above all other text is a 页眉横线. Page 1's red 版头 (信函格式: mark
+    and double line from 30 mm) and the 份号/密级/紧急程度 lines are not 页眉.
     """
     zone = TOP - 0.5 * MM
     wanted = [_header_key(t) for t in header_texts if t.strip()]
@@ -931,22 +946,30 @@ def find_headers(pages: list[Page], header_texts: list[str] = ()) -> None:
                 and not (p.number == 1 and (ln.red or PRE_MARK_RE.match(ln.text)))
                 and not ATTACH_LABEL_RE.match(ln.text)]
 
-    def rules_above(p: Page) -> list[HRule]:
-        return [r for r in p.rules if r.y < zone and r.width > 0.3 * BLOCK_W_MM * MM
-                and not (p.number == 1 and is_red(r.rgb))]
-
     seen = Counter((_header_key(ln.text), round(ln.top / 2)) for p in pages
                    for ln in candidates(p))
+
+    def looks_like_header(p: Page, ln: TextLine, rules: list[HRule]) -> bool:
+        key = _header_key(ln.text)
+        return (any(key == w or (len(w) >= 2 and len(key) >= 2 and (key in w or w in key))
+                    for w in wanted)
+                or seen[(key, round(ln.top / 2))] >= 2
+                or ln.size < HEADER_SIZE_MAX_PT
+                or any(ln.bottom - 1 <= r.y <= ln.bottom + 8 * MM for r in rules))
+
     for p in pages:
-        rules = rules_above(p)
-        for ln in candidates(p):
-            key = _header_key(ln.text)
-            ruled = any(ln.bottom - 1 <= r.y <= ln.bottom + 8 * MM for r in rules)
-            named = any(key == w or (len(w) >= 2 and len(key) >= 2 and (key in w or w in key))
-                        for w in wanted)
-            if (named or seen[(key, round(ln.top / 2))] >= 2 or ruled
-                    or ln.size < HEADER_SIZE_MAX_PT):
-                p.header_lines.append(ln)
+        rules = [r for r in p.rules if r.y < zone and r.width > 0.3 * BLOCK_W_MM * MM
+                 and not (p.number == 1 and is_red(r.rgb))]
+        zone_lines = candidates(p)
+        others = [ln for ln in p.lines if ln is not p.page_number_line]
+        # the block ends at the first zone line followed by a gap
+        for i, ln in enumerate(zone_lines):
+            below = [o.top for o in others if o.top > ln.bottom]
+            if not below or min(below) - ln.bottom >= HEADER_GAP_MM * MM:
+                block = zone_lines[:i + 1]
+                if any(looks_like_header(p, b, rules) for b in block):
+                    p.header_lines = block
+                break
         first = min((ln.top for ln in p.body_lines), default=p.height)
         p.header_rules = [r for r in rules if r.y < first]
 
@@ -957,6 +980,7 @@ class Layout:
 
     pages: list[Page]
     pitch: float = 0.0
+    body_size: float = BODY_PT                                # size of the running text
     left: float | None = None
     right: float | None = None
     mark: list[TextLine] = field(default_factory=list)        # red 发文机关标志 lines
@@ -985,6 +1009,10 @@ class Layout:
 
     def page(self, n: int) -> Page:
         return self.pages[n - 1]
+
+    def is_body(self, size: float) -> bool:
+        """Set in the size of the running text (3号 in a 公文)."""
+        return _near(size, self.body_size, SIZE_TOL_PT + 0.5)
 
     def running_lines(self, n: int) -> list[TextLine]:
         """Body lines of page n without the 版记 (lines at or below its first rule)."""
@@ -1041,15 +1069,16 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
     lay = Layout(pages, char_grid=facts.char_grid if facts else None)
     body = [ln for p in pages for ln in p.body_lines]
 
-    # line pitch: median gap between consecutive 3号 lines on a page
+    # line pitch: median gap between consecutive lines of running text on a page
+    lay.body_size = _running_size(body)
     gaps = []
     for p in pages:
-        bl = [ln.baseline for ln in p.body_lines if _is_body_size(ln.size)]
-        gaps += [b - a for a, b in zip(bl, bl[1:]) if 0 < b - a < 2.2 * BODY_PT]
+        bl = [ln.baseline for ln in p.body_lines if lay.is_body(ln.size)]
+        gaps += [b - a for a, b in zip(bl, bl[1:]) if 0 < b - a < 2.2 * lay.body_size]
     lay.pitch = statistics.median(gaps) if gaps else 28.95
 
-    # the text block's left/right edges from wide 3号 lines
-    wide = [ln for ln in body if _is_body_size(ln.size) and ln.x1 - ln.x0 > 0.8 * BLOCK_W_MM * MM]
+    # the text block's left/right edges from wide lines of running text
+    wide = [ln for ln in body if lay.is_body(ln.size) and ln.x1 - ln.x0 > 0.8 * BLOCK_W_MM * MM]
     if wide:
         groups = [g for g in _clusters([ln.x0 for ln in wide], 1.0) if len(g) >= 2] \
             or _clusters([ln.x0 for ln in wide], 1.0)
@@ -1086,7 +1115,7 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
         limit = lay.red_line.y if lay.red_line else None
         after = [ln for ln in p1.body_lines if ln.top > mark_bottom and not ln.red]
         if limit is not None:
-            lay.doc_number = [ln for ln in after if ln.bottom < limit]
+            lay.doc_number = [ln for ln in after if ln.top < limit]
         elif after and re.search(r"\d{4}", after[0].text) and _is_body_size(after[0].size):
             lay.doc_number = [after[0]]
     start = lay.red_line.y if lay.red_line else mark_bottom
@@ -1179,7 +1208,7 @@ def rule_margin_left(lay: Layout) -> Rule:
     desc = "版心左边缘（订口）28 mm"
     exp = f"{LEFT_MM:g} mm ±{MARGIN_TOL_MM:g}"
     if lay.left is None:
-        return _not_applicable("margin-left", desc, "没有排满一行的 3号字行", exp)
+        return _not_applicable("margin-left", desc, "没有排满一行的正文", exp)
     ok = _near(lay.left, LEFT, MARGIN_TOL_MM * MM)
     right = f"；右边缘 {_mm(lay.right)}" if lay.right else ""
     return _rule("margin-left", desc, ok, f"{_mm(lay.left)}{right}", exp)
@@ -1318,7 +1347,7 @@ def full_lines(lay: Layout) -> list[TextLine]:
     out = []
     for p in lay.pages:
         for ln in lay.running_lines(p.number):
-            if not _is_body_size(ln.size) or ln.red or ln in lay.title:
+            if not lay.is_body(ln.size) or ln.red or ln in lay.title:
                 continue
             size = ln.size
             indent = ln.x0 - lay.left
@@ -1368,7 +1397,7 @@ def rule_chars_per_line(lay: Layout) -> Rule:
     if lay.char_grid and not lay.char_grid.emulated:
         return _chars_by_grid(lay, desc, exp, lines)
     if not lines:
-        return _not_applicable("chars-per-line", desc, "没有排满一行的 3号字行", exp)
+        return _not_applicable("chars-per-line", desc, "没有排满一行的正文", exp)
     counts = [(ln, line_chars(lay, ln)) for ln in lines]
     dist = Counter(c for _, c in counts)
     # LibreOffice puts extra space around a run of Western letters or digits inside Chinese
@@ -1494,7 +1523,7 @@ def rule_font_title(lay: Layout) -> Rule:
 def _rule_heading(lay: Layout, name: str, desc: str, pattern: re.Pattern, kind: str) -> Rule:
     exp = f"{BODY_PT:g} pt，{FACE_LABEL[kind]}"
     heads = [ln for p in lay.pages for ln in lay.running_lines(p.number)
-             if pattern.match(ln.text) and _is_body_size(ln.size)
+             if pattern.match(ln.text) and lay.is_body(ln.size)
              and lay.left is not None and ln.x0 <= lay.left + 2 * ln.size + 2]
     if not heads:
         return _not_applicable(name, desc, "没有这一级标题", exp)
@@ -1628,14 +1657,14 @@ def rule_doc_number(lay: Layout) -> Rule:
 
 def rule_body_on_page1(lay: Layout) -> Rule:
     desc = "首页显示正文"
-    exp = "第 1 页标题下有 3号正文"
+    exp = "第 1 页标题下有正文"
     start = (lay.title[-1].bottom if lay.title else
              lay.red_line.y if lay.red_line else 0.0)
     lines = [ln for ln in lay.running_lines(1) if ln.top > start and not ln.red
-             and _near(ln.size, BODY_PT, SIZE_TOL_PT)]
+             and lay.is_body(ln.size)]
     if lines and lines[0].text.endswith("："):
         lines = lines[1:]           # 主送机关 is not 正文
-    return _rule("body-on-page1", desc, bool(lines), f"标题下有 {len(lines)} 行 3号字"
+    return _rule("body-on-page1", desc, bool(lines), f"标题下有 {len(lines)} 行正文"
                  + ("" if lay.title else "（没有找到标题）"), exp, [] if lines else [1])
 
 

@@ -191,6 +191,25 @@ def test_a_page_header_fails_no_header_and_is_never_the_first_body_line(
 
 
 @needs_soffice
+def test_body_text_set_too_high_is_not_a_header(reports, docx_reports):
+    # a 25.4 mm 天头: the title and body sit above the 版心 but run on without a gap
+    assert reports["one_page_top_25mm"].rule("no-header").status == "pass"
+    # Word's defaults: 11 pt text from 25.4 mm down; only the real 页眉 is one
+    for report in (reports["word_defaults"], docx_reports["word_defaults"]):
+        rule = report.rule("no-header")
+        assert rule.status == "fail" and rule.value == f"页眉“内部资料注意保存” {report.page_count} 页"
+        assert report.rule("body-on-page1").status == "pass", report.format()
+        assert report.rule("margin-top").status == "fail"       # 25.4 mm, measured
+        lines = report.rule("lines-per-page")
+        assert lines.status == "fail" and "行距 14." in lines.value, lines.value
+        assert report.rule("chars-per-line").status == "fail"   # 11 pt: 39 a line
+        assert report.rule("paper-a4").status == "fail"
+    font = docx_reports["word_defaults"].rule("font-body")
+    assert font.status == "fail" and "字号 11 pt" in font.value
+    assert "要求字体 ＭＳ 明朝" in font.value      # the theme font for a ja-JP theme language
+
+
+@needs_soffice
 def test_good_document_has_no_header(reports):
     rule = reports["good"].rule("no-header")
     assert rule.status == "pass" and rule.value == "版心上方没有页眉"

@@ -55,6 +55,8 @@ class Variant:
     char_grid: bool = False         # Word's 28-character grid (docGrid linesAndChars)
     mark_picture: bool = False      # the 发文机关标志 as a red picture
     scan: bool = False              # nothing but a picture of a page (a scanned document)
+    word_defaults: bool = False     # typed on python-docx's (Word's) defaults: Letter, 11 pt
+                                    # theme fonts, 25.4 mm top margin, a 页眉, no 公文 settings
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -293,11 +295,24 @@ VARIANTS: dict[str, Variant] = {
     "char_grid": Variant(char_grid=True, char_spacing=0),
     "mark_picture": Variant(mark_picture=True),
     "scan": Variant(scan=True),
+    "word_defaults": Variant(word_defaults=True),
 }
+
+
+def _build_word_defaults(path: Path) -> Path:
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "内部资料 注意保存"
+    doc.add_paragraph("关于做好防汛工作的通知").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for _ in range(12):
+        doc.add_paragraph(BODY)
+    doc.save(path)
+    return path
 
 
 def build(path: Path, variant: Variant | None = None) -> Path:
     v = variant or Variant()
+    if v.word_defaults:
+        return _build_word_defaults(path)
     doc = Document()
     _style_normal(doc, v.char_spacing)
 
