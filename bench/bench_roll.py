@@ -4,8 +4,10 @@ Generates a plan with N numbered items (default 1,000 and 10,000; sections of 10
 every item with a date (exact days, ranges, lists, 旬, 底前, 份, 半年 in turn) and every tenth
 with a year and a 第十二期 in its text, so the review list has work to do. For each size:
 
+* ``check``: load + validate alone (what ``gendoc check`` does first), best of N: the yardstick
+  (README's table has it for a quiet machine), so a busy machine shows in both columns;
 * ``roll``: the library call behind the command (load + validate + compose + move every
-  date + review list + validate the result), best of N;
+  date + review list + validate the result), best of N, wall clock and CPU time;
 * ``cli``: ``gendoc roll PLAN -o NEW.yaml --report R.json`` in a fresh process, wall clock,
   best of N (includes Python start-up and imports);
 * ``diff``: ``diff_plans`` of the plan and its rolled version (both already loaded).
@@ -60,7 +62,14 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def _cpu(fn) -> float:
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
 def measure(n: int, repeat: int, folder: Path) -> dict:
+    from gendoc.plan import load_plan
     from gendoc.plandiff import diff_plans
     from gendoc.roll import open_for_roll, roll
 
@@ -73,15 +82,21 @@ def measure(n: int, repeat: int, folder: Path) -> dict:
         src.bytes_out(result.text)
         return result
 
+    check = min(_timed(lambda: load_plan(plan)) for _ in range(repeat))
     best = min(_timed(lib) for _ in range(repeat))
+    cpu = min(_cpu(lib) for _ in range(repeat))
     result = lib()
     out = folder / f"plan-{n}-2015.yaml"
     cmd = [sys.executable, "-c", "from gendoc.cli import main; main()", "roll", str(plan), "-o", str(out), "--report",
            str(folder / f"r-{n}.json")]
-    cli = min(_timed(lambda: subprocess.run(cmd, check=True, capture_output=True)) for _ in range(repeat))
+    def cli_once():
+        out.unlink(missing_ok=True)  # roll never overwrites a plan
+        subprocess.run(cmd, check=True, capture_output=True)
+    cli = min(_timed(cli_once) for _ in range(repeat))
     diff = min(_timed(lambda: diff_plans(result.plan, result.new_plan)) for _ in range(repeat))
     return {"items": n, "dates": len(result.moves), "review": len(result.review), "hits": len(result.hits),
-            "plan_kib": plan.stat().st_size / 1024, "roll": best, "cli": cli, "diff": diff}
+            "plan_kib": plan.stat().st_size / 1024, "check": check, "roll": best, "cpu": cpu,
+            "cli": cli, "diff": diff}
 
 
 def main() -> None:
@@ -90,14 +105,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"{platform.machine()}, Python {platform.python_version()}, {platform.platform()}")
-    print(f"{'items':>7} {'dates':>7} {'review':>7} {'KiB':>7} {'roll s':>8} {'cli s':>8} {'diff s':>8}")
+    print(f"{'items':>7} {'dates':>7} {'review':>7} {'KiB':>7} {'check s':>8} {'roll s':>8} {'cpu s':>8} "
+          f"{'cli s':>8} {'diff s':>8}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             r = measure(n, args.repeat, Path(tmp))
             rows.append(r)
             print(f"{r['items']:>7} {r['dates']:>7} {r['review']:>7} {r['plan_kib']:>7.0f} "
-                  f"{r['roll']:>8.2f} {r['cli']:>8.2f} {r['diff']:>8.2f}")
+                  f"{r['check']:>8.2f} {r['roll']:>8.2f} {r['cpu']:>8.2f} {r['cli']:>8.2f} {r['diff']:>8.2f}")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(f"ratio {b['items'] / a['items']:.0f}x items: roll {b['roll'] / a['roll']:.1f}x, "

@@ -50,7 +50,7 @@ def _report_path(report: str | None, plan: Path, output: Path) -> Path | None:
 
 @main.command(cls=_Command)
 @click.argument("plan", type=click.Path(dir_okay=True))
-@click.option("--to-year", type=int, default=None,
+@click.option("--to-year", type=int, default=None, metavar="年份",
               help="滚动到哪一年（默认计划年份的下一年）")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="新计划 .yaml 文件或已存在的文件夹；默认放在原计划旁边，文件名里的年份换成新年份")
