@@ -569,6 +569,12 @@ def _url(srv) -> str:
     return f"http://127.0.0.1:{srv.server_address[1]}"
 
 
+def hostile_documents(tmp_path: Path, server) -> list[Path]:
+    """A .docx and an .odt that reach for ``server``, converted in one soffice call."""
+    return [hostile_docx(tmp_path / "外来.docx", _url(server)),
+            hostile_odt(tmp_path / "外来文稿.odt", _url(server))]
+
+
 def _pdf_text(path: Path) -> str:
     import pdfplumber
 
@@ -592,10 +598,10 @@ def _unprotected(monkeypatch, keep: str | None = None) -> None:
 @pytest.mark.libreoffice
 @needs_soffice
 def test_verify_of_a_document_with_external_links_makes_no_request(tmp_path, server):
-    src = hostile_docx(tmp_path / "外来.docx", _url(server))
-    out = docx_to_pdf(src, tmp_path / "out")
-    text = _pdf_text(out)
-    assert "外部链接测试正文" in text and "超链接" in text
+    outs = pdf.docx_to_pdf_many(hostile_documents(tmp_path, server), tmp_path / "out")
+    for out in outs:
+        text = _pdf_text(out)
+        assert "外部链接测试正文" in text and "超链接" in text
     assert server.connections == [] and server.paths == []
 
 
@@ -604,9 +610,9 @@ def test_verify_of_a_document_with_external_links_makes_no_request(tmp_path, ser
 def test_without_protection_libreoffice_does_fetch(tmp_path, server, monkeypatch):
     """Guards the tests around it: the server sees LibreOffice when nothing stops it."""
     _unprotected(monkeypatch)
-    docx_to_pdf(hostile_docx(tmp_path / "外来.docx", _url(server)), tmp_path / "out")
+    pdf.docx_to_pdf_many(hostile_documents(tmp_path, server), tmp_path / "out")
     assert server.connections, "LibreOffice fetched nothing even unprotected"
-    assert "/drawing.png" in server.paths
+    assert "/drawing.png" in server.paths and "/odt.png" in server.paths
 
 
 @pytest.mark.libreoffice
@@ -616,8 +622,8 @@ def test_each_protection_alone_stops_the_request(tmp_path, server, monkeypatch, 
     if layer == "netns" and not pdf.network_sandbox():
         pytest.skip("unshare cannot make a network namespace here")
     _unprotected(monkeypatch, keep=layer)
-    out = docx_to_pdf(hostile_docx(tmp_path / "外来.docx", _url(server)), tmp_path / "out")
-    assert "外部链接测试正文" in _pdf_text(out)
+    for out in pdf.docx_to_pdf_many(hostile_documents(tmp_path, server), tmp_path / "out"):
+        assert "外部链接测试正文" in _pdf_text(out)
     assert server.connections == []
 
 
@@ -656,29 +662,45 @@ def test_staging_copies_a_clean_document_byte_for_byte(tmp_path):
     assert dest.read_bytes() == src.read_bytes()
 
 
-def test_staging_neutralises_odf_links(tmp_path):
+def hostile_odt(path: Path, url: str) -> Path:
+    """An .odt with a remote image, a linked section, an image outside the package, and a
+    hyperlink and an image inside the package that must survive."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
         'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
         'xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.2"><office:body><office:text>'
-        '<text:p>正文<text:a xlink:href="http://example.org/read">超链接</text:a></text:p>'
-        '<text:p><draw:frame><draw:image xlink:href="http://127.0.0.1:9/remote.png"/></draw:frame>'
+        '<text:p>外部链接测试正文<text:a xlink:href="http://example.org/read">超链接</text:a></text:p>'
+        '<text:p><draw:frame svg:width="2cm" svg:height="2cm" text:anchor-type="as-char">'
+        f'<draw:image xlink:href="{url}/odt.png" xlink:type="simple" xlink:show="embed"/></draw:frame>'
         '<draw:frame><draw:image xlink:href="Pictures/inside.png"/></draw:frame>'
         '<draw:frame><draw:image xlink:href="../outside.png"/></draw:frame></text:p>'
-        '<text:section text:name="s"><text:section-source xlink:href="file:///etc/passwd"/>'
+        f'<text:section text:name="s"><text:section-source xlink:href="{url}/section.odt"/>'
         '<text:p>节</text:p></text:section>'
         '</office:text></office:body></office:document-content>')
-    src = tmp_path / "外来.odt"
-    with zipfile.ZipFile(src, "w") as z:
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        '</manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("META-INF/manifest.xml", manifest)
         z.writestr("content.xml", content)
-    parts = _staged(src, tmp_path)
-    assert list(parts) == ["mimetype", "content.xml"]
+    return path
+
+
+def test_staging_neutralises_odf_links(tmp_path):
+    url = "http://127.0.0.1:9"
+    parts = _staged(hostile_odt(tmp_path / "外来.odt", url), tmp_path)
+    assert list(parts) == ["mimetype", "META-INF/manifest.xml", "content.xml"]
     staged = parts["content.xml"].decode("utf-8")
     assert "http://example.org/read" in staged and "Pictures/inside.png" in staged
-    for gone in ("remote.png", "outside.png", "/etc/passwd", "section-source"):
+    for gone in (url, "outside.png", "section-source"):
         assert gone not in staged
     assert "节" in staged
 
@@ -686,7 +708,7 @@ def test_staging_neutralises_odf_links(tmp_path):
 def test_profile_forbids_links_and_macros(tmp_path):
     from lxml import etree
 
-    pdf._write_profile(tmp_path / "profile")
+    pdf._write_profile(tmp_path / "profile", pdf.soffice_path() or "/nonexistent/soffice")
     root = etree.parse(str(tmp_path / "profile" / "user" / "registrymodifications.xcu")).getroot()
     oor = "{http://openoffice.org/2001/registry}"
     got = {(item.get(f"{oor}path"), prop.get(f"{oor}name")): prop.findtext("value")
@@ -696,6 +718,16 @@ def test_profile_forbids_links_and_macros(tmp_path):
     assert got[(scripting, "BlockUntrustedRefererLinks")] == "true"
     assert got[(scripting, "DisableMacrosExecution")] == "true"
     assert got[(scripting, "MacroSecurityLevel")] == "3"
+
+
+@needs_soffice
+def test_profile_carries_the_build_id_so_soffice_does_not_restart(tmp_path):
+    versionrc = Path(os.path.realpath(pdf.soffice_path())).parent / "versionrc"
+    if not versionrc.is_file():
+        pytest.skip("no versionrc beside soffice")
+    expected = re.search(r"^buildid=(.+)$", versionrc.read_text(), re.M).group(1).strip()
+    pdf._write_profile(tmp_path / "profile", pdf.soffice_path())
+    assert (tmp_path / "profile/user/extensions/buildid").read_text() == expected
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="network namespaces are Linux")
