@@ -602,6 +602,8 @@ class _Watchdog:
         package_parent = str(Path(__file__).resolve().parent.parent)
         code = (f"import sys; sys.path.insert(0, {package_parent!r}); "
                 "from gendoc.pdf import _watchdog_main; _watchdog_main()")
+        if not sys.executable:
+            return
         read, write = os.pipe()
         try:
             self.proc = subprocess.Popen([sys.executable, "-I", "-c", code], stdin=read,

@@ -60,21 +60,26 @@ def wait_until(predicate, timeout: float, what: str):
         time.sleep(0.02)
 
 
+def proc_files(name: str):
+    """(pid, content of /proc/<pid>/<name>) for every process but this one."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                yield int(entry), Path(f"/proc/{entry}/{name}").read_bytes()
+            except OSError:
+                pass
+
+
+def stat_fields(stat: bytes) -> list[bytes]:
+    """The fields of /proc/<pid>/stat after the command name: state, ppid, …"""
+    return stat[stat.rfind(b")") + 2:].split()
+
+
 def processes_naming(text: str | os.PathLike) -> list[tuple[int, str]]:
     """Live processes whose command line contains ``text`` (zombies have none)."""
     needle = os.fsencode(text)
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmdline = fh.read()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.append((int(entry), cmdline.replace(b"\0", b" ").decode("utf-8", "replace")))
-    return found
+    return [(pid, cmdline.replace(b"\0", b" ").decode("utf-8", "replace"))
+            for pid, cmdline in proc_files("cmdline") if needle in cmdline]
 
 
 def soffice_bin_in(tmpdir: Path) -> list[tuple[int, str]]:
@@ -82,19 +87,8 @@ def soffice_bin_in(tmpdir: Path) -> list[tuple[int, str]]:
 
 
 def children_of_this_process() -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if int(fields[1]) == os.getpid() and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
+    return [pid for pid, stat in proc_files("stat")
+            if int(stat_fields(stat)[1]) == os.getpid() and stat_fields(stat)[0] != b"Z"]
 
 
 def nothing_left(tmpdir: Path) -> bool:
@@ -338,8 +332,7 @@ def _read_everything(watchdog) -> bool:
     unread = fcntl.ioctl(watchdog._fd, termios.FIONREAD, b"\0\0\0\0")
     if int.from_bytes(unread, sys.byteorder) != 0:
         return False
-    stat = Path(f"/proc/{watchdog.proc.pid}/stat").read_bytes()
-    return stat[stat.rfind(b")") + 2:].split()[0] == b"S"
+    return stat_fields(Path(f"/proc/{watchdog.proc.pid}/stat").read_bytes())[0] == b"S"
 
 
 @needs_proc
