@@ -92,6 +92,9 @@ CATALOG = {
     "Error: invalid input": "错误：输入无效",
     "Unknown color {colour!r}": "未知颜色 {colour!r}",
     "Press any key to continue...": "按任意键继续……",
+    "{editor}: Editing failed": "{editor}：编辑失败",
+    "d": "天",
+    "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
     # words click passes as values into the messages above
     "integer": "整数", "float": "数字", "integer range": "整数", "float range": "数字",
 }

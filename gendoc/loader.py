@@ -90,6 +90,7 @@ def _check_tabs(text: str, file: str) -> None:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _mark_line(mark) -> int | None:
@@ -159,14 +160,20 @@ class _Walker:
                               line=_mark_line(node.start_mark))
 
     def _clean(self, value: Any, node) -> Any:
-        """Lone surrogates (from escapes such as "\\ud800") cannot be written anywhere: drop them."""
-        if isinstance(value, str) and _SURROGATE.search(value):
-            import warnings
-            from .errors import GendocWarning
-            warnings.warn(GendocWarning(
-                f"{self.file}:{_mark_line(node.start_mark)}: 已删除无效的代理字符（如 \\ud800）"),
-                stacklevel=2)
-            value = _SURROGATE.sub("", value)
+        """Lone surrogates (from escapes such as "\\ud800") and characters XML forbids (from
+        escapes such as "\\x01") cannot be written into a .docx: drop them, saying where."""
+        if not isinstance(value, str):
+            return value
+        for pattern, words in ((_SURROGATE, "无效的代理字符（如 \\ud800）"),
+                               (_XML_FORBIDDEN, "文档里不能有的控制字符")):
+            if pattern.search(value):
+                import warnings
+                from .errors import GendocWarning
+                found = sorted({f"U+{ord(c):04X}" for c in pattern.findall(value)})
+                warnings.warn(GendocWarning(
+                    f"{self.file}:{_mark_line(node.start_mark)}: 已删除{words} {', '.join(found[:5])}"),
+                    stacklevel=2)
+                value = pattern.sub("", value)
         return value
 
     def _pairs(self, node, merged: bool = False, depth: int = 0):
@@ -289,6 +296,50 @@ def _check_expansion(root, file: str) -> None:
     size(root, 0)
 
 
+# PyYAML's problems, in the clerk's words (the English text follows for searching)
+_YAML_PROBLEMS = (
+    ("could not find expected ':'", "找不到键后面的冒号（检查缩进和冒号：键后面要有“: ”，冒号是半角的）"),
+    ("mapping values are not allowed here",
+     "这里不能出现“键: 值”（检查缩进和冒号：键后面要有“: ”，冒号是半角的；值里有冒号时请加引号）"),
+    ("found undefined alias", "用到了没有定义的锚点（*别名）"),
+    ("did not find expected key", "缩进不对：这里应是一个键"),
+    ("did not find expected '-' indicator", "列表缩进不对：这里的每项应以“- ”开头"),
+    ("expected <block end>", "缩进不对：这一行和上面同一层的行没有对齐"),
+    ("found unexpected end of stream", "文件意外结束：引号或括号没有闭合"),
+    ("found unknown escape character", "双引号里有不认识的转义（\\ 后面的字符）；可改用单引号"),
+    ("expected ',' or ']'", "方括号 [ ] 里的列表没有闭合，或少了逗号"),
+    ("expected ',' or '}'", "花括号 { } 里的映射没有闭合，或少了逗号"),
+    ("but found another document", "一个文件只能有一个计划（多了“---”或“...”）"),
+    ("found character '\\t' that cannot start any token", "这里有制表符（Tab）；请换成空格"),
+    ("found character", "这里有 YAML 不允许放在开头的字符（@ 或 ` 开头的文字请加引号）"),
+    ("found duplicate anchor", "锚点（&名字）重复"),
+    ("while scanning a quoted scalar", "引号没有闭合"),
+)
+
+
+def yaml_problem(problem: str) -> str:
+    for english, words in _YAML_PROBLEMS:
+        if english in problem:
+            return f"{words}（{problem}）"
+    return problem
+
+
+_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?([^\s:：#'\"{}\[\],]+)\s*：")
+
+
+def _full_width_colon(text: str, error_line: int | None):
+    """A key followed by a full-width colon at or above the error line: (line, key)."""
+    if error_line is None:
+        return None
+    lines = text.split("\n")
+    for no in range(min(error_line, len(lines)), max(error_line - 3, 0), -1):
+        raw = lines[no - 1]
+        m = _FULL_WIDTH_KEY.match(raw)
+        if m and ": " not in raw.split("：", 1)[0] and not raw.lstrip().startswith("#"):
+            return no, m.group(1)
+    return None
+
+
 def load_text(text: str, file: str) -> tuple[Any, LineMap]:
     """Parse plan text; the cyclic garbage collector is paused meanwhile: the node graph is
     acyclic and large plans would otherwise pay for repeated full collections."""
@@ -317,14 +368,14 @@ def _load_text(text: str, file: str) -> tuple[Any, LineMap]:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
-        hint = ""
-        if "could not find expected ':'" in problem or "mapping values are not allowed" in problem:
-            hint = "（检查缩进和冒号：键后面要有“: ”，冒号是半角的）"
-        elif "found undefined alias" in problem:
-            hint = "（用到了没有定义的锚点 *别名）"
-        raise GendocError(f"YAML 语法错误：{problem}{hint}", file=file,
-                          line=_mark_line(mark)) from None
+        line = _mark_line(mark)
+        full_width = _full_width_colon(text, line)
+        if full_width is not None:
+            key_line, key = full_width
+            raise GendocError(f"YAML 语法错误：键“{key}”后面用了全角冒号“：”；"
+                              "应改为半角冒号加空格“: ”", file=file, line=key_line) from None
+        raise GendocError(f"YAML 语法错误：{yaml_problem(exc.problem or str(exc))}", file=file,
+                          line=line) from None
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")

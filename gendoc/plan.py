@@ -556,6 +556,46 @@ def _message(err: dict) -> str:
     return base
 
 
+def _model_at(loc: tuple):
+    """The model class that holds the field at ``loc`` (for suggestions), or None."""
+    model = Plan
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model else None
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation):
+    import typing
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _located_message(err: dict, loc: tuple) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        import difflib
+        holder = _model_at(loc[:-1])
+        names = list(holder.model_fields) if holder else []
+        close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
+        if close:
+            return f"不认识的字段；是不是 {close[0]}？"
+        if names:
+            return f"不认识的字段（拼写错误？这里可用：{'、'.join(names[:12])}{' 等' if len(names) > 12 else ''}）"
+    if kind == "missing" and loc == ("schema_version",):
+        return "缺少计划格式版本：在文件开头写一行 schema_version: 1"
+    return _message(err)
+
+
 def _clean_loc(loc: tuple) -> tuple:
     """Drop pydantic's union/validator tags from a location."""
     out = []
@@ -590,8 +630,8 @@ def validate(data: Any, lines: LineMap, file: str) -> Plan:
             if key in seen:
                 continue
             seen.add(key)
-            problems.append(GendocError(_message(err), file=file, line=lines.line_of(loc),
-                                        field=dotted(loc) or None))
+            problems.append(GendocError(_located_message(err, loc), file=file,
+                                        line=lines.line_of(loc), field=dotted(loc) or None))
         problems.sort(key=lambda p: (p.line or 0))
         first = problems[0]
         raise GendocError(first.message, file=file, line=first.line, field=first.field,
