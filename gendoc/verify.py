@@ -588,6 +588,7 @@ class DocxFacts:
     footer_fonts: list[str | None] = field(default_factory=list)
     header_texts: list[str] = field(default_factory=list)
     char_grid: CharGrid | None = None
+    page_number_format: str | None = None   # pgNumType/@w:fmt of the main section
 
 
 def _xml(data: bytes):
@@ -685,7 +686,8 @@ class _FontResolver:
     def resolve(self, para_style: str | None, run_style: str | None, direct: dict):
         """(East Asian font, ASCII font, high-ANSI font, hint) of a run."""
         props = dict(self.defaults)
-        props.update(self.chain(para_style or self.default_para))
+        # a paragraph style the package does not define falls back to the default one
+        props.update(self.chain(para_style if para_style in self.styles else self.default_para))
         props.update(self.chain(run_style))
         props.update(direct)
         return (self._name(props.get("eastAsia"), "eastAsia"),
@@ -841,6 +843,10 @@ def read_docx_facts(zf: zipfile.ZipFile) -> DocxFacts:
     if document is not None:
         facts.text, facts.fonts = _text_fonts(document.find(_W + "body"), fonts)
         facts.char_grid = _char_grid(document, fonts.normal_size())
+        sects = list(document.iter(_W + "sectPr"))
+        numbering = sects[-1].find(_W + "pgNumType") if sects else None
+        if numbering is not None:
+            facts.page_number_format = numbering.get(_W + "fmt")
     for target in rels.get("footer", []):
         text, names = _text_fonts(part(target), fonts)
         facts.footer_text += text
@@ -997,6 +1003,7 @@ class Layout:
     segment_ends: list[int] = field(default_factory=list)
     mark_image: tuple[float, float, float, float] | None = None  # a picture as the mark
     char_grid: CharGrid | None = None                         # Word's character grid
+    page_number_format: str | None = None                     # the .docx's pgNumType/@fmt
 
     @property
     def textless(self) -> bool:
@@ -1066,7 +1073,8 @@ def _centred_title(lay: Layout, start: float) -> list[TextLine]:
 
 def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
     find_headers(pages, facts.header_texts if facts else [])
-    lay = Layout(pages, char_grid=facts.char_grid if facts else None)
+    lay = Layout(pages, char_grid=facts.char_grid if facts else None,
+                 page_number_format=facts.page_number_format if facts else None)
     body = [ln for p in pages for ln in p.body_lines]
 
     # line pitch: median gap between consecutive lines of running text on a page
@@ -1438,8 +1446,11 @@ def _face_check(glyphs: list[Glyph], kind: str) -> tuple[float, str]:
         stand_in = Counter((g.requested, g.font) for g in cjk if g.requested
                            and kind in face_kinds(g.requested) and kind not in g.kinds)
         if stand_in:
-            (want, got), _ = stand_in.most_common(1)[0]
-            finding += f"（本机没有“{want}”，以“{got}”代替显示）"
+            (want, got), n = stand_in.most_common(1)[0]
+            if n >= asked[want] / 2:
+                finding += f"（本机没有“{want}”，以“{got}”代替显示）"
+            else:
+                finding += f"（本机的“{want}”缺 {n} 个字，以“{got}”补上）"
     return hits / len(cjk), finding
 
 
@@ -1524,7 +1535,8 @@ def _rule_heading(lay: Layout, name: str, desc: str, pattern: re.Pattern, kind: 
     exp = f"{BODY_PT:g} pt，{FACE_LABEL[kind]}"
     heads = [ln for p in lay.pages for ln in lay.running_lines(p.number)
              if pattern.match(ln.text) and lay.is_body(ln.size)
-             and lay.left is not None and ln.x0 <= lay.left + 2 * ln.size + 2]
+             # indented two characters, or up to four where list numbering sets the indent
+             and lay.left is not None and ln.x0 <= lay.left + 4 * ln.size + 2]
     if not heads:
         return _not_applicable(name, desc, "没有这一级标题", exp)
     bad, parts = [], []
@@ -1728,6 +1740,9 @@ def rule_page_number_format(lay: Layout) -> Rule:
     glyphs = [g for p in numbered for g in p.page_number_line.glyphs]
     _, finding = _face_check(glyphs, "song")
     value = f"{_counted(samples)}；{numbered[0].page_number_line.size:g} pt；{finding}"
+    if lay.page_number_format == "numberInDash":
+        value += ("；页码格式是 Word 的 numberInDash：Word 印作“- N -”（半角连字符，不是一字线），"
+                  "LibreOffice 只印数字")
     return _rule("page-number-format", desc, not bad, value, exp, bad)
 
 

@@ -510,6 +510,36 @@ def test_theme_fonts_and_style_chains_are_resolved(tmp_path):
         assert V.read_docx_facts(zf).fonts[:4] == ["宋体"] * 4
 
 
+def test_an_undefined_paragraph_style_falls_back_to_the_default_style(tmp_path):
+    """pandoc writes styles (FirstParagraph, BodyText) its reference document may lack:
+    Word then uses the default paragraph style, and so does the font finding."""
+    import zipfile
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    normal = doc.styles["Normal"].element.get_or_add_rPr().get_or_add_rFonts()
+    normal.set(qn("w:eastAsia"), "仿宋")
+    par = doc.add_paragraph("正文一段")
+    par._p.get_or_add_pPr().get_or_add_pStyle().set(qn("w:val"), "FirstParagraph")
+    sect = doc.sections[0]._sectPr
+    numbering = sect.makeelement(qn("w:pgNumType"), {qn("w:fmt"): "numberInDash"})
+    sect.append(numbering)
+    doc.save(tmp_path / "a.docx")
+    with zipfile.ZipFile(tmp_path / "a.docx") as zf:
+        facts = V.read_docx_facts(zf)
+    assert facts.fonts == ["仿宋"] * 4
+    assert facts.page_number_format == "numberInDash"
+
+
+@needs_soffice
+def test_word_s_dashed_page_numbers_are_explained(pdfs):
+    lay = V.analyse(V.measure(pdfs["good"]))
+    assert "numberInDash" not in V.rule_page_number_format(lay).value
+    lay.page_number_format = "numberInDash"
+    assert "Word 印作“- N -”" in V.rule_page_number_format(lay).value
+
+
 @pytest.mark.parametrize("text, parts", [
     ("— 3 —".replace(" ", ""), ("—", 3, "—")),
     ("-12-", ("-", 12, "-")),
