@@ -555,3 +555,59 @@ def test_rolling_backwards(tmp_path):
     for path, value in iter_date_fields(old):
         _check_moved(value, moved[path], -1, False)
     assert str(new.phases[1].when) == "2013-03-09..2013-04-01"
+
+
+_PARTS_MONTH = ["", " 上旬", " 中旬", " 下旬", " 中下旬", " 底前", " 份", " 初"]
+_PARTS_YEAR = [" 上半年", " 下半年", " 年内", " 第三季度"]
+
+
+@st.composite
+def expressions(draw):
+    """A date expression in any of the clerk's forms, padded or not, with its quoting."""
+    def day(d: dt.date, pad: bool) -> str:
+        return f"{d.year}-{d.month:02d}-{d.day:02d}" if pad else f"{d.year}-{d.month}-{d.day}"
+    start = draw(st.dates(min_value=dt.date(2004, 1, 1), max_value=dt.date(2030, 12, 31)))
+    pad = draw(st.booleans())
+    kind = draw(st.sampled_from(["day", "range", "list", "month", "year", "months"]))
+    if kind == "day":
+        text = day(start, pad) + draw(st.sampled_from(["", " 起", " 前", " 上午"]))
+    elif kind == "range":
+        end = start + dt.timedelta(days=draw(st.integers(0, 90)))
+        text = day(start, pad) + draw(st.sampled_from(["..", " .. "])) + day(end, pad)
+    elif kind == "list":
+        last = calendar.monthrange(start.year, start.month)[1]
+        extra = sorted(set(draw(st.lists(st.integers(start.day + 1, max(start.day + 1, last)),
+                                         min_size=1, max_size=3))) - {start.day} - set(range(last + 1, 40)))
+        text = day(start, pad) + "".join(f",{d:02d}" if pad else f",{d}" for d in extra)
+    elif kind == "month":
+        text = f"{start.year}-{start.month:02d}" + draw(st.sampled_from(_PARTS_MONTH))
+    elif kind == "year":
+        text = f"{start.year}" + draw(st.sampled_from(_PARTS_YEAR))
+    else:
+        text = f"{start.year}-{start.month:02d} 上旬..{start.year}-12"
+    quote = draw(st.sampled_from(["", "'", '"']))
+    return text, quote
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(expressions(), min_size=1, max_size=6), st.booleans())
+def test_random_date_forms_roll_in_place(exprs, keep):
+    import tempfile
+    base = (FIXTURE_PLANS / "minimal.yaml").read_text(encoding="utf-8")
+    base = base.replace("  date: 2014-02-27\n", "  year: 2016\n")
+    sections = "".join(f"  - heading: 第{i}节   # 注释 {i}\n    when: {q}{t}{q}\n    text: 正文。\n"
+                       for i, (t, q) in enumerate(exprs))
+    text = base.split("sections:\n")[0] + "sections:\n" + sections
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "p.yaml"
+        p.write_text(text, encoding="utf-8")
+        r = roll_file(p, 2017, keep_dates=keep)
+        old_lines, new_lines = text.split("\n"), r.text.split("\n")
+        assert len(old_lines) == len(new_lines)
+        for i, (t, q) in enumerate(exprs):
+            assert f"  - heading: 第{i}节   # 注释 {i}" in new_lines
+            old = When.parse(t)
+            new = r.new_plan.sections[i].when
+            _check_moved(old, new, 1, keep)
+            line = new_lines[old_lines.index(f"    when: {q}{t}{q}")]
+            assert line.startswith(f"    when: {q}") and line.endswith(q)
