@@ -608,6 +608,9 @@ def test_random_date_forms_roll_in_place(exprs, keep):
             assert f"  - heading: 第{i}节   # 注释 {i}" in new_lines
             old = When.parse(t)
             new = r.new_plan.sections[i].when
-            _check_moved(old, new, 1, keep)
+            move = next(m for m in r.moves if m.path == ("sections", i, "when"))
+            if move.notes:  # the one exception, said in the report: a list that cannot keep
+                assert old.start.extra_days and "按日历" in move.notes[0]  # weekdays in its month
+            _check_moved(old, new, 1, keep or bool(move.notes))
             line = new_lines[old_lines.index(f"    when: {q}{t}{q}")]
             assert line.startswith(f"    when: {q}") and line.endswith(q)
