@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .errors import GendocError
 
-MAX_LEVEL = 4
+MAX_LEVEL = 4   # 一、（一）1.（1）: the one place the depth of headings and items is set
 
 
 @dataclass
@@ -221,7 +221,7 @@ def parse_markup(text: str, source: str = "template") -> tuple[list[Block], list
                 table = None
                 continue
             raise GendocError("表格没有用 @end 结束", file=source, line=no)
-        if line.startswith("#") and not line.startswith("\\"):
+        if line.startswith("#"):
             marks = len(line) - len(line.lstrip("#"))
             if marks > MAX_LEVEL:
                 raise GendocError(f"标题层次超过四层：{line[:30]}", file=source, line=no)

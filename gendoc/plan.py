@@ -19,9 +19,10 @@ from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Field
 from .dates import YEAR_MAX, YEAR_MIN, DateError, When, parse_iso_date
 from .errors import GendocError, GendocWarning
 from .loader import LineMap, dotted, load_file
+from .model import MAX_LEVEL
 
 SCHEMA_VERSION = 1
-MAX_SECTION_DEPTH = 4
+MAX_SECTION_DEPTH = MAX_LEVEL   # sections nest as deep as headings are numbered
 
 
 def _when(value: Any) -> When:

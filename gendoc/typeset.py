@@ -28,7 +28,7 @@ from docx.shared import Mm, Pt, Twips
 
 from .dates import cn_number
 from .errors import GendocWarning
-from .model import (Banji, Block, Document, Heading, Item, PageBreak, Para, Signature, Table,
+from .model import (MAX_LEVEL, Banji, Block, Document, Heading, Item, PageBreak, Para, Signature, Table,
                     end_sentence, strip_end)
 
 
@@ -332,11 +332,11 @@ class Counter:
     """Heading/item numbers by level; a number at level k restarts every level below it."""
 
     def __init__(self):
-        self.n = [0, 0, 0, 0, 0]
+        self.n = [0] * (MAX_LEVEL + 1)
 
     def next(self, level: int) -> int:
         self.n[level] += 1
-        for k in range(level + 1, 5):
+        for k in range(level + 1, MAX_LEVEL + 1):
             self.n[k] = 0
         return self.n[level]
 

@@ -10,7 +10,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from lxml import etree
+
+# property-based tests are reproducible: the same examples on every run and machine (no
+# random seed, no example database that differs between a laptop and CI)
+settings.register_profile("gendoc", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile("gendoc")
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
