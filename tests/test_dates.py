@@ -198,3 +198,34 @@ def test_cn_number_is_unique_and_hanzi_only_from_1_to_120():
 def test_cn_number_rejects_negative_numbers():
     with pytest.raises(ValueError):
         cn_number(-1)
+
+
+@pytest.mark.parametrize("n, words", [
+    (99, "九十九"), (100, "一百"), (110, "一百一十"), (999, "九百九十九"), (1000, "一千"),
+    (1001, "一千零一"), (1010, "一千零一十"), (1100, "一千一百"), (9999, "九千九百九十九"),
+    (10000, "一万"), (10010, "一万零一十"), (12345, "一万二千三百四十五"), (20001, "二万零一"),
+    (100000, "十万"), (1000000, "一百万"),
+])
+def test_chinese_numerals_past_a_thousand(n, words):
+    assert cn_number(n) == words
+
+
+def test_headings_past_the_end_of_the_old_numbering_render(tmp_path):
+    """1,200 level-1 sections: check accepts them, so render numbers them (一千二百、)."""
+    import warnings
+    import yaml
+    from gendoc.plan import validate
+    from gendoc.loader import load_text
+    from gendoc.render import build_document
+    from gendoc.typeset import Typesetter
+    plan = {"schema_version": 1, "template": "implementation_plan",
+            "meta": {"genre": "实施方案", "title": "关于测试的实施方案", "issuer": {"name": "测试局"}},
+            "sections": [{"heading": f"第{i}项"} for i in range(1, 1201)]}
+    text = yaml.safe_dump(plan, allow_unicode=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data, _ = Typesetter().render(build_document(validate(*load_text(text, "p.yaml"), "p.yaml")))
+    import io
+    import zipfile
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode("utf-8")
+    assert "一千二百、" in xml and "一千零一十、" in xml and "九百九十九、" in xml
