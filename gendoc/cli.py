@@ -206,7 +206,7 @@ def verify(file, keep_pdf, timeout):
 
 
 # commands that live in their own modules register themselves on ``main``
-from . import roll_cli  # noqa: E402,F401
+from . import batch_cli, roll_cli  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
