@@ -641,18 +641,28 @@ class _Watchdog:
 
 
 def _uninterrupted(*steps) -> None:
-    """Run every clean-up step to its end even when Ctrl-C or SIGTERM arrives meanwhile;
-    re-raise the interruption afterwards."""
-    pending: BaseException | None = None
+    """Run every clean-up step, each to its end even when Ctrl-C or SIGTERM arrives meanwhile
+    (an interruption is any BaseException that is not an Exception: KeyboardInterrupt, this
+    module's :class:`Terminated`, a handler's SystemExit or own class); a step that fails
+    does not stop the next. Re-raise the interruption, else the first failure, afterwards."""
+    interrupted: BaseException | None = None
+    failed: Exception | None = None
     for step in steps:
         while True:
             try:
                 step()
-                break
-            except KeyboardInterrupt as exc:
-                pending = exc
-    if pending is not None:
-        raise pending
+            except Exception as exc:
+                failed = failed or exc
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                interrupted = interrupted or exc
+                continue
+            break
+    if interrupted is not None:
+        raise interrupted
+    if failed is not None:
+        raise failed
 
 
 # ---------------------------------------------------------------- running soffice

@@ -370,6 +370,29 @@ def test_terminate_on_sigterm_raises_terminated_and_respects_ignored_signals(mon
     assert isinstance(info.value, pdf.Terminated)
 
 
+def test_cleanup_finishes_every_step_through_a_second_interruption():
+    class Stop(BaseException):  # the command line's own SIGTERM exception, say
+        pass
+
+    done, tries = [], []
+
+    def interrupted_once():
+        tries.append(1)
+        if len(tries) == 1:
+            raise Stop()
+        done.append("kill soffice")
+
+    def failing():
+        raise OSError("disk gone")
+
+    with pytest.raises(Stop):
+        pdf._uninterrupted(interrupted_once, failing, lambda: done.append("remove folder"))
+    assert done == ["kill soffice", "remove folder"]
+    with pytest.raises(OSError):
+        pdf._uninterrupted(failing, lambda: done.append("again"))
+    assert done[-1] == "again"
+
+
 # --- time limits ---------------------------------------------------------------------------
 
 def test_default_timeout_scales_with_a_1600_page_plan(tmp_path):
