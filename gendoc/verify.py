@@ -987,8 +987,10 @@ class Layout:
     pages: list[Page]
     pitch: float = 0.0
     body_size: float = BODY_PT                                # size of the running text
-    left: float | None = None
+    left: float | None = None                                 # text block edges, odd pages
     right: float | None = None
+    left_even: float | None = None                            # even pages (mirrored margins)
+    right_even: float | None = None
     mark: list[TextLine] = field(default_factory=list)        # red 发文机关标志 lines
     red_text: list[TextLine] = field(default_factory=list)    # every red line on page 1
     letter_format: bool = False                               # 信函格式: red double line
@@ -1029,11 +1031,30 @@ class Layout:
             lines = [ln for ln in lines if ln.bottom < first - 2]
         return lines
 
+    @property
+    def mirrored(self) -> bool:
+        """Even pages carry the 订口 on the right (Word's mirrored margins)."""
+        if self.left_even is None or len(self.pages) < 2:
+            return False
+        mirrored = self.pages[1].width - LEFT - BLOCK_W_MM * MM
+        return (_near(self.left_even, mirrored, MARGIN_TOL_MM * MM)
+                and not _near(self.left_even, LEFT, MARGIN_TOL_MM * MM))
+
+    def outer_left(self, p: Page) -> float:
+        """The standard 版心 left edge of page p: 28 mm, or 26 mm on a mirrored even page."""
+        if p.number % 2 == 0 and self.mirrored:
+            return p.width - LEFT - BLOCK_W_MM * MM
+        return LEFT
+
+    def edges(self, n: int) -> tuple[float | None, float | None]:
+        """The text block's measured left and right edges on page n."""
+        return (self.left, self.right) if n % 2 else (self.left_even, self.right_even)
+
     def block_centre(self, p: Page) -> float:
         """The horizontal centre of the text block: measured, else the standard one."""
-        left = self.left if self.left is not None else LEFT
-        right = self.right if self.right is not None else p.block_right
-        return (left + right) / 2
+        left, right = self.edges(p.number)
+        return ((left if left is not None else LEFT)
+                + (right if right is not None else p.block_right)) / 2
 
 
 def _clusters(values: list[float], tol: float) -> list[list[float]]:
@@ -1085,13 +1106,19 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
         gaps += [b - a for a, b in zip(bl, bl[1:]) if 0 < b - a < 2.2 * lay.body_size]
     lay.pitch = statistics.median(gaps) if gaps else 28.95
 
-    # the text block's left/right edges from wide lines of running text
+    # the text block's left/right edges from wide lines of running text, odd and even
+    # pages apart (Word's mirrored margins put the 订口 of an even page on the right)
     wide = [ln for ln in body if lay.is_body(ln.size) and ln.x1 - ln.x0 > 0.8 * BLOCK_W_MM * MM]
-    if wide:
-        groups = [g for g in _clusters([ln.x0 for ln in wide], 1.0) if len(g) >= 2] \
-            or _clusters([ln.x0 for ln in wide], 1.0)
-        lay.left = statistics.median(groups[0])
-        lay.right = statistics.median(ln.x1 for ln in wide)
+    for parity in (1, 0):
+        lines = [ln for ln in wide if ln.page % 2 == parity] or wide
+        if lines:
+            groups = [g for g in _clusters([ln.x0 for ln in lines], 1.0) if len(g) >= 2] \
+                or _clusters([ln.x0 for ln in lines], 1.0)
+            edges = statistics.median(groups[0]), statistics.median(ln.x1 for ln in lines)
+            if parity:
+                lay.left, lay.right = edges
+            else:
+                lay.left_even, lay.right_even = edges
 
     # 版头 on page 1: the red mark is the red text at the head of the page (after 份号,
     # 密级, 紧急程度 if any); red text further down is not a mark
@@ -1138,9 +1165,8 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
         lay.title = _centred_title(lay, start)
 
     # 附件 labels: "附件" / "附件N" alone on a line at the left edge
-    left = lay.left if lay.left is not None else LEFT
     lay.labels = [ln for ln in body if ATTACH_LABEL_RE.match(ln.text)
-                  and ln.x0 <= left + BODY_PT]
+                  and ln.x0 <= (lay.edges(ln.page)[0] or LEFT) + BODY_PT]
 
     # 版记 on the last page: a line ending with 印发 in the lower half, wide rules
     last = pages[-1]
@@ -1217,9 +1243,17 @@ def rule_margin_left(lay: Layout) -> Rule:
     exp = f"{LEFT_MM:g} mm ±{MARGIN_TOL_MM:g}"
     if lay.left is None:
         return _not_applicable("margin-left", desc, "没有排满一行的正文", exp)
-    ok = _near(lay.left, LEFT, MARGIN_TOL_MM * MM)
-    right = f"；右边缘 {_mm(lay.right)}" if lay.right else ""
-    return _rule("margin-left", desc, ok, f"{_mm(lay.left)}{right}", exp)
+    tol = MARGIN_TOL_MM * MM
+    bad = [] if _near(lay.left, LEFT, tol) else [1]
+    value = f"{_mm(lay.left)}；右边缘 {_mm(lay.right)}"
+    if len(lay.pages) > 1 and not _near(lay.left_even, lay.left, 0.5 * MM):
+        # even pages: the same 版心, or mirrored so that the 订口 (28 mm) is on the right
+        if not (_near(lay.left_even, LEFT, tol) or lay.mirrored):
+            bad.append(2)
+        value = f"单页 {_mm(lay.left)}，双页 {_mm(lay.left_even)}"
+        if lay.mirrored:
+            value += "（对称页边距：双页订口在右边）"
+    return _rule("margin-left", desc, not bad, value, exp, bad)
 
 
 def _margin_top_page1(lay: Layout, desc: str, exp: str) -> Rule:
@@ -1344,22 +1378,24 @@ def _starts_with_heading(lay: Layout, page: int) -> bool:
         # 一、/（一） headings are set in Hei/Kai; a run-in one continues in FangSong
         face = first.glyphs[len(first.glyphs) // 2].kinds
         return "fangsong" not in face
-    return bool(_HEADING_START.match(first.text)) and first.x1 < (lay.right or first.x1) - first.size
+    right = lay.edges(page)[1]
+    return bool(_HEADING_START.match(first.text)) and first.x1 < (right or first.x1) - first.size
 
 
 def full_lines(lay: Layout) -> list[TextLine]:
     """3号 lines that fill the measure: right edge within half a character of the text block's
     right edge, left edge at the left edge or two characters in."""
-    if lay.left is None or lay.right is None:
-        return []
     out = []
     for p in lay.pages:
+        left, right = lay.edges(p.number)
+        if left is None or right is None:
+            continue
         for ln in lay.running_lines(p.number):
             if not lay.is_body(ln.size) or ln.red or ln in lay.title:
                 continue
             size = ln.size
-            indent = ln.x0 - lay.left
-            if (ln.x1 >= lay.right - size / 2 and -2 <= indent <= 2 * size + 2):
+            indent = ln.x0 - left
+            if (ln.x1 >= right - size / 2 and -2 <= indent <= 2 * size + 2):
                 out.append(ln)
     return out
 
@@ -1373,7 +1409,7 @@ def _has_latin_run(ln: TextLine, nxt: TextLine | None = None) -> bool:
 
 def line_chars(lay: Layout, ln: TextLine) -> int:
     """Characters in a full line, counting the indent cells (2 for a first line)."""
-    indent = round(max(ln.x0 - (lay.left or ln.x0), 0) / ln.size)
+    indent = round(max(ln.x0 - (lay.edges(ln.page)[0] or ln.x0), 0) / ln.size)
     return int(ln.units() + indent + 0.5)
 
 
@@ -1536,7 +1572,7 @@ def _rule_heading(lay: Layout, name: str, desc: str, pattern: re.Pattern, kind: 
     heads = [ln for p in lay.pages for ln in lay.running_lines(p.number)
              if pattern.match(ln.text) and lay.is_body(ln.size)
              # indented two characters, or up to four where list numbering sets the indent
-             and lay.left is not None and ln.x0 <= lay.left + 4 * ln.size + 2]
+             and lay.left is not None and ln.x0 <= (lay.edges(p.number)[0] or LEFT) + 4 * ln.size + 2]
     if not heads:
         return _not_applicable(name, desc, "没有这一级标题", exp)
     bad, parts = [], []
@@ -1685,7 +1721,7 @@ _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 
 def _is_signature_date(lay: Layout, ln: TextLine) -> bool:
     """A 成文日期: a full date alone on a line, set well to the right."""
-    return bool(_DATE_LINE.match(ln.text)) and ln.x0 > (lay.left or 0) + 8 * ln.size
+    return bool(_DATE_LINE.match(ln.text)) and ln.x0 > (lay.edges(ln.page)[0] or 0) + 8 * ln.size
 
 
 def rule_signature_with_body(lay: Layout) -> Rule:
@@ -1760,7 +1796,7 @@ def rule_page_number_position(lay: Layout) -> Rule:
         dashes = [g for g in ln.glyphs if not g.text.isdigit()] or ln.glyphs
         rise = p.height - statistics.median((g.top + g.bottom) / 2 for g in dashes)
         rises.append(rise)
-        inset = p.block_right - ln.x1 if p.number % 2 else ln.x0 - LEFT
+        inset = p.block_right - ln.x1 if p.number % 2 else ln.x0 - lay.outer_left(p)
         insets.append(inset)
         x_ok = -tol <= inset <= ln.size + tol
         if not (x_ok and _near(rise, PAGE_NO_RISE_MM * MM, PAGE_NO_Y_TOL_MM * MM)):
@@ -1802,7 +1838,8 @@ def rule_attachment_new_page(lay: Layout) -> Rule:
     for ln in lay.labels:
         first = lay.running_lines(ln.page)[0] is ln
         share, _ = _face_check(ln.glyphs, "hei")
-        at_left = lay.left is None or ln.x0 <= lay.left + 2
+        left = lay.edges(ln.page)[0]
+        at_left = left is None or ln.x0 <= left + 2
         if not (first and share >= 0.9 and at_left):
             bad.append(ln.page)
             why = [w for w, c in (("不是该页第一行", not first),

@@ -364,6 +364,19 @@ def test_character_grid_spacing():
 
 
 @needs_soffice
+def test_mirrored_margins_keep_the_binding_margin_on_even_pages(reports):
+    """Word's mirrored margins bind even pages on the right: 28 mm there, 26 mm left."""
+    report = reports["mirrored"]
+    rule = report.rule("margin-left")
+    assert rule.status == "pass"
+    assert rule.value == "单页 28.0 mm，双页 26.0 mm（对称页边距：双页订口在右边）", rule.value
+    assert report.ok, report.format()
+    assert report.rule("chars-per-line").value == reports["good"].rule("chars-per-line").value
+    # a 20 mm binding margin is not a mirrored one
+    assert reports["left_20mm"].rule("margin-left").status == "fail"
+
+
+@needs_soffice
 def test_a_picture_for_the_mark_is_not_measured_as_text(reports):
     report = reports["mark_picture"]
     rule = report.rule("red-mark")

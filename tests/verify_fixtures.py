@@ -53,6 +53,7 @@ class Variant:
     red_in_body: str | None = None  # a phrase of the first body paragraph printed red
     body_font: str = FANGSONG       # East Asian font the body paragraphs ask for
     char_grid: bool = False         # Word's 28-character grid (docGrid linesAndChars)
+    mirrored: bool = False          # Word's mirrored margins: even pages bound on the right
     mark_picture: bool = False      # the 发文机关标志 as a red picture
     scan: bool = False              # nothing but a picture of a page (a scanned document)
     word_defaults: bool = False     # typed on python-docx's (Word's) defaults: Letter, 11 pt
@@ -294,6 +295,7 @@ VARIANTS: dict[str, Variant] = {
     "body_unknown_fangsong": Variant(body_font="仿宋体"),
     "char_grid": Variant(char_grid=True, char_spacing=0),
     "mark_picture": Variant(mark_picture=True),
+    "mirrored": Variant(mirrored=True),
     "scan": Variant(scan=True),
     "word_defaults": Variant(word_defaults=True),
 }
@@ -334,6 +336,8 @@ def build(path: Path, variant: Variant | None = None) -> Path:
         doc.save(path)
         return path
     doc.settings.odd_and_even_pages_header_footer = True
+    if v.mirrored:
+        doc.settings.element.append(_el("w:mirrorMargins"))
     if v.page_numbers:
         _page_field(sec.footer.paragraphs[0], odd=True)
         _page_field(sec.even_page_footer.paragraphs[0], odd=False)
