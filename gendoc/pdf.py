@@ -620,7 +620,7 @@ class _Watchdog:
             if self._fd is None:
                 return
             try:
-                os.write(self._fd, (json.dumps(message) + "\n").encode("utf-8", "surrogateescape"))
+                os.write(self._fd, (json.dumps(message) + "\n").encode("ascii"))
             except OSError:  # the watchdog is gone: go on without it
                 os.close(self._fd)
                 self._fd = None
@@ -692,6 +692,7 @@ def _move_into_place(tmp_pdf: Path, dest: Path, watchdog: _Watchdog) -> None:
     watchdog.send("path", staging)
     try:
         shutil.copyfile(tmp_pdf, staging)
+        shutil.copymode(tmp_pdf, staging)  # soffice made it under the umask; mkstemp is 0600
         os.replace(staging, dest)
     finally:
         _uninterrupted(lambda: _remove_all([Path(staging)]))  # gone after a good replace

@@ -9,11 +9,13 @@ found by reading /proc here, independently of gendoc's own code. Network tests s
 
 from __future__ import annotations
 
+import errno
 import http.server
 import io
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -220,6 +222,28 @@ def test_normal_conversion_leaves_nothing_and_no_child(tmp_path, private_tmp):
     assert out == tmp_path / "通知.pdf" and out.read_bytes().startswith(b"%PDF")
     assert_nothing_left(private_tmp)
     assert children_of_this_process() == []  # the watchdog is gone too
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+@pytest.mark.parametrize("other_filesystem", [False, True])
+def test_pdf_mode_follows_the_umask(tmp_path, private_tmp, monkeypatch, other_filesystem):
+    if other_filesystem:  # the PDF is copied beside its destination, then renamed
+        real_replace = os.replace
+
+        def replace(src, dst):
+            if str(private_tmp) in str(src):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real_replace(src, dst)
+        monkeypatch.setattr(os, "replace", replace)
+    old = os.umask(0o022)
+    try:
+        out = docx_to_pdf(make_docx(tmp_path / "a.docx"), tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert sorted(p.name for p in out.parent.iterdir()) == ["a.pdf"]
+    assert_nothing_left(private_tmp)
 
 
 @needs_proc
