@@ -50,7 +50,7 @@ import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .errors import GendocError
@@ -151,7 +151,7 @@ class Rule:
         if not self.applicable:
             return f"{head}：无法测量，{self.value}"
         where = f"［第 {page_list(self.pages)} 页］" if self.pages else ""
-        return f"{head}：{self.value}（应为 {self.expected}）{where}"
+        return f"{head}：{self.value}；应为 {self.expected}{where}"
 
 
 @dataclass
@@ -326,7 +326,7 @@ class TextLine:
     page: int
     glyphs: list[Glyph]
 
-    @property
+    @cached_property
     def text(self) -> str:
         return "".join(g.text for g in self.glyphs)
 
@@ -350,7 +350,7 @@ class TextLine:
     def baseline(self) -> float:
         return statistics.median(g.baseline for g in self.glyphs)
 
-    @property
+    @cached_property
     def size(self) -> float:
         """The dominant font size (most glyphs; CJK glyphs preferred)."""
         pool = [g for g in self.glyphs if g.cjk] or self.glyphs

@@ -482,7 +482,7 @@ def test_not_applicable_rules_never_fail_a_report(tmp_path):
     na = V.Rule("x", "某项", False, "没有可量的东西", "…", applicable=False)
     fail = V.Rule("y", "另一项", False, "1 mm", "2 mm", [3])
     assert na.status == "na" and na.format() == "不适用 x 某项：无法测量，没有可量的东西"
-    assert fail.format() == "不通过 y 另一项：1 mm（应为 2 mm）［第 3 页］"
+    assert fail.format() == "不通过 y 另一项：1 mm；应为 2 mm［第 3 页］"
     assert V.Report(tmp_path, None, 1, [na]).ok
     assert not V.Report(tmp_path, None, 1, [na, fail]).ok
     assert V.Report(tmp_path, None, 1, [na, fail]).failed == [fail]
