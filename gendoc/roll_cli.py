@@ -63,9 +63,14 @@ def roll(plan, to_year, output, keep_dates, report):
 
     新计划是原文件本身，只改动移动了的值：注释、键的顺序、引号、缩进和空行都保持原样。
     原计划不会被改动。"""
+    from .roll import gc_paused
+    with gc_paused():  # one large acyclic heap (see roll.roll)
+        _roll(Path(plan), to_year, output, keep_dates, report)
+
+
+def _roll(plan_path: Path, to_year, output, keep_dates, report) -> None:
     from . import roll as rolling
     from .outputs import write_all
-    plan_path = Path(plan)
     src, model, before = rolling.open_for_roll(plan_path)
     from_year, to_year = rolling.years_for(src, model, to_year)
     target = _roll_output(plan_path, output, from_year, to_year)
