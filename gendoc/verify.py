@@ -745,13 +745,17 @@ def _twips(el, attr: str) -> float | None:
         return None
 
 
-def _char_grid(document, normal_size: float) -> CharGrid | None:
-    """Word's character grid of the main (last) section. ECMA-376 docGrid/@charSpace is
-    the pitch minus the default paragraph style's size, in 4096ths of a point."""
+def _main_section(document):
+    """The body's last w:sectPr: the section of the main text."""
     sects = list(document.iter(_W + "sectPr"))
-    if not sects:
+    return sects[-1] if sects else None
+
+
+def _char_grid(sect, normal_size: float) -> CharGrid | None:
+    """Word's character grid of a section. ECMA-376 docGrid/@charSpace is the pitch minus
+    the default paragraph style's size, in 4096ths of a point."""
+    if sect is None:
         return None
-    sect = sects[-1]
     grid = sect.find(_W + "docGrid")
     if grid is None or grid.get(_W + "type") not in ("linesAndChars", "snapToChars"):
         return None
@@ -842,9 +846,9 @@ def read_docx_facts(zf: zipfile.ZipFile) -> DocxFacts:
     document = part("word/document.xml")
     if document is not None:
         facts.text, facts.fonts = _text_fonts(document.find(_W + "body"), fonts)
-        facts.char_grid = _char_grid(document, fonts.normal_size())
-        sects = list(document.iter(_W + "sectPr"))
-        numbering = sects[-1].find(_W + "pgNumType") if sects else None
+        sect = _main_section(document)
+        facts.char_grid = _char_grid(sect, fonts.normal_size())
+        numbering = sect.find(_W + "pgNumType") if sect is not None else None
         if numbering is not None:
             facts.page_number_format = numbering.get(_W + "fmt")
     for target in rels.get("footer", []):
@@ -1937,16 +1941,21 @@ def _damaged(path: Path, reason: str) -> GendocError:
                        "请在 Word 或 WPS 中打开后另存为 .docx 再试", file=str(path))
 
 
+def _head(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of a file (fewer if it is shorter)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except OSError as exc:
+        raise GendocError(f"读不了这个文件：{exc.strerror or exc}", file=str(path)) from exc
+
+
 def open_package(path: Path) -> DocxFacts | None:
     """Check that a .docx/.dotx/.odt is a whole package before LibreOffice sees it, and
     read what a Word package asks for (None for .odt). Raises :class:`GendocError`
     naming what is damaged."""
     main = INPUTS[path.suffix.lower()]
-    try:
-        with path.open("rb") as fh:
-            magic = fh.read(8)
-    except OSError as exc:
-        raise GendocError(f"读不了这个文件：{exc.strerror or exc}", file=str(path)) from exc
+    magic = _head(path, 8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise _damaged(path, "这是旧版 Word（.doc）或 WPS（.wps）格式，只是扩展名写成了 "
                        f"{path.suffix.lower()}")
@@ -2006,12 +2015,7 @@ def verify(path: Path, *, keep_pdf: Path | None = None, timeout: float | None = 
         dest = keep_pdf / f"{path.stem}.pdf" if keep_pdf.is_dir() else keep_pdf
 
     if suffix == ".pdf":
-        try:
-            with path.open("rb") as fh:
-                magic = fh.read(5)
-        except OSError as exc:
-            raise GendocError(f"读不了这个文件：{exc.strerror or exc}", file=str(path)) from exc
-        if magic != b"%PDF-":
+        if _head(path, 5) != b"%PDF-":
             raise GendocError("不是 PDF 文件（开头没有 %PDF-）；请重新导出 PDF 再试", file=str(path))
         if dest is not None and dest.resolve() != path.resolve():
             dest.parent.mkdir(parents=True, exist_ok=True)
