@@ -73,7 +73,7 @@ FACE_MIN_SHARE = 0.95               # share of CJK glyphs that must be in the ex
 RED_LINE_W_MM, RED_LINE_TOL_MM = 156.0, 2.0
 RED_LINE_GAP_MM, RED_LINE_GAP_TOL_MM = 4.0, 2.0    # red line 4 mm below the 发文字号
 PAGE_NO_RISE_MM = 28.0              # page-number dash 28 mm above the sheet bottom (版心 + 7 mm)
-PAGE_NO_Y_MM, PAGE_NO_Y_TOL_MM = PAPER_H_MM - PAGE_NO_RISE_MM, 3.0
+PAGE_NO_Y_TOL_MM = 3.0
 PAGE_NO_X_TOL_MM = 2.0
 PAGE_NO_ZONE = 0.85                 # page numbers are looked for below this share of the height
 BANJI_BOTTOM_MM, BANJI_TOL_MM = TOP_MM + BLOCK_H_MM, 1.5
@@ -90,8 +90,6 @@ MARK_MAX_H_MM, MARK_MAX_W_MM = 22.0, 15.0
 HEADER_SIZE_MAX_PT = 15.0           # text above the 版心 smaller than 3号 is a 页眉
 
 LEFT, TOP = LEFT_MM * MM, TOP_MM * MM
-RIGHT = (LEFT_MM + BLOCK_W_MM) * MM
-BOTTOM = (TOP_MM + BLOCK_H_MM) * MM
 
 CN_NUM = "一二三四五六七八九十百"
 H1_RE = re.compile(rf"^[{CN_NUM}]+、")
