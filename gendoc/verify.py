@@ -25,8 +25,15 @@ The layer cake:
 
 Figures come from docs/gbt9704.md §1.1 (geometry), §2 (fonts), §3 (elements). Positions
 that GB/T 9704 gives from an edge of the sheet are measured from that edge of the page as
-printed, whatever its size: a Letter-size document fails ``paper-a4`` and nothing else
-because of its size.
+printed, whatever its size: the page numbers of a Letter-size document are found and
+measured, and the paper size is ``paper-a4``'s finding. Even pages may mirror the margins
+(the 订口 of a sheet printed on both sides is on the right of its back).
+
+Where LibreOffice cannot draw what Word draws, the check says so instead of measuring
+LibreOffice: Word's character grid (docGrid ``linesAndChars``, LibreOffice gives a
+glyph wider than a cell two cells) is rendered from a copy that turns the grid into
+character spacing (:func:`grid_copy`); a mark that is a picture, a PDF without text,
+cannot be measured and are not applicable.
 
 Where the top of the 版心 is measured (rule ``margin-top``): LibreOffice and Word centre a
 glyph vertically in an exact-height line, so the top of the line box is *glyph top minus
