@@ -31,8 +31,19 @@ from .errors import GendocWarning
 from .loader import LineMap, decode, load_file
 from .plan import Plan, validate
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
+_TAGS = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
+
+
+class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The loader's composer without implicit typing: this layer reads each scalar's text and
+    style, never its YAML type (the loader has typed the values), so the resolver only marks
+    ``<<`` merge keys."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            return _MERGE if value == "<<" and implicit[0] else "tag:yaml.org,2002:str"
+        return _TAGS[kind]
 
 
 class Source:
@@ -44,7 +55,7 @@ class Source:
         self.text = text
         self.file = file
         self.bom, self.crlf, self.encoding = bom, crlf, encoding
-        self.root = yaml.compose(text, Loader=_LOADER)
+        self.root = yaml.compose(text, Loader=_Composer)
         self._edits: dict[int, tuple[int, int, str]] = {}  # id(node) -> (start, end, new raw)
         self._data_edits: dict[tuple, Any] = {}            # path as written -> value as loaded
         self.data: Any = None          # the plain data and line map gendoc's loader read

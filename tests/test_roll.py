@@ -617,3 +617,11 @@ def test_random_date_forms_roll_in_place(exprs, keep):
             _check_moved(old, new, 1, keep or bool(move.notes))
             line = new_lines[old_lines.index(f"    when: {q}{t}{q}")]
             assert line.startswith(f"    when: {q}") and line.endswith(q)
+
+
+def test_source_follows_merge_keys_and_explicit_keys_win():
+    s = Source("base: &b {when: 2014-03-07, text: 甲}\nitem:\n  <<: *b\n  text: 乙\n", "t.yaml")
+    assert s.get(("item", "when")) == "2014-03-07" and s.line(("item", "when")) == 1
+    assert s.get(("item", "text")) == "乙"
+    s.set(("item", "when"), "2015-03-06")  # the merged value is the anchor's: it moves there
+    assert s.text_out().startswith("base: &b {when: 2015-03-06, text: 甲}")
