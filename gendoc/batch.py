@@ -1,0 +1,1349 @@
+"""Branch versions of one parent plan (issue 9): ``gendoc batch``.
+
+A 局党委 issues one 实施方案 and every 党支部, 直属单位 and 卫生院 produces its own version.
+This module reads a branches file (CSV or YAML), builds each branch's plan from the parent,
+renders every branch, checks each document for another unit's terms, names the files safely
+and writes a manifest.
+
+What a branch's plan is (the *full path*, :meth:`Parent.full_plan`): the parent's data with
+the parent's terms (issuer name, short name, self-reference, 发文机关标志) replaced by the
+branch's wherever they occur in its text, in one pass, longest term first; then the sections
+and responsibilities the branch drops (by tag), its recipients, whom it reports to (抄送), its
+own leading group; then any other field of the branch deep-merged over the result. The
+overrides are the clerk's own text and are never substituted, so a stale name typed there is
+found by the stale-term check.
+
+The *shared path* (:meth:`Parent.shared`) gives the same document much faster for branches
+that change only terms and recipients. The parent's template runs once, with each term
+replaced by a one-character token from Unicode's supplementary private use area. Branches
+whose values have the same lengths share one typesetting: each token is widened to a run of
+its character as long as the value (every value on this path is CJK ideographs, one character
+wide each, so line counts, page estimates, the 版记's even page and the mark's size are those
+of the real text); the document XML is then cut at these runs, and each branch's XML is the
+pieces joined with its values. A value that occurs in a title (broken at word-like
+boundaries, so characters matter) is kept literally: such branches share only with branches
+of the same value. ``tests/test_batch.py`` checks that every branch sent this way gives
+exactly the parts of a full render.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import struct
+import sys
+import threading
+import time
+import unicodedata
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import GendocError, GendocWarning
+from .loader import LineMap, decode, dotted, load_file, load_text
+from .model import Attachment, Document, Heading, Item, Para, Table, strip_end
+from .outputs import check_destination, write_all, write_atomic
+from .plan import validate
+from .render import build_document
+from .typeset import Typesetter, break_title, package_fingerprint, static_parts, text_width
+
+MAX_BRANCHES_BYTES = 20 * 1024 * 1024
+MAX_ID = 64
+NAME_BYTES = 200          # a file name in UTF-8 bytes (ext4 and NTFS allow 255)
+TERMS = ("name", "short", "self_ref", "mark")
+TERM_WORDS = {"name": "名称", "short": "简称", "self_ref": "自称", "mark": "发文机关标志"}
+_LIST_FIELDS = ("recipients", "reports_to", "drop_tags", "keep_tags")
+_BRANCH_KEYS = {"id", "name", "short", "self_ref", "mark", "recipients", "reports_to",
+                "leading_group", "drop_tags", "keep_tags", "parent", "overrides"}
+# CSV headers a clerk may write in Chinese
+_CSV_ALIASES = {"编号": "id", "名称": "name", "全称": "name", "简称": "short", "自称": "self_ref",
+                "发文机关标志": "mark", "主送": "recipients", "主送机关": "recipients",
+                "报送": "reports_to", "抄送": "reports_to", "去掉标签": "drop_tags",
+                "保留标签": "keep_tags", "计划": "parent"}
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+_BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN = re.compile(r"[\u0020-\u007e\u00c0-\u024f]")
+_SENTENCE_END = "。；！？\n"
+# tokens and markers of the shared path: supplementary private use area (gendoc's markup
+# stand-ins live in the BMP's private use area)
+_TOKEN_BASE = 0xF0000
+MAX_LIST_SLOTS = 16
+
+
+# ================================================================ branches file
+
+@dataclass
+class Branch:
+    """One branch as the branches file gives it."""
+
+    id: str
+    name: str
+    file: str                       # the branches file
+    line: int | None                # its line (YAML entry or CSV row)
+    terms: dict[str, str] = field(default_factory=dict)     # name/short/self_ref/mark given
+    recipients: list[str] | None = None
+    reports_to: list[str] | None = None
+    leading_group: Any = None
+    drop_tags: list[str] = field(default_factory=list)
+    keep_tags: list[str] | None = None
+    overrides: dict = field(default_factory=dict)            # plan fields, deep-merged
+    parent: str | None = None
+    lines: LineMap = field(default_factory=LineMap)          # override path -> line
+    problem: GendocError | None = None                       # refused before rendering
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    @property
+    def structural(self) -> bool:
+        """Needs the full path: anything besides terms, recipients and 抄送."""
+        return bool(self.overrides or self.leading_group is not None or self.drop_tags
+                    or self.keep_tags is not None)
+
+
+@dataclass
+class BranchSet:
+    file: str
+    branches: list[Branch]
+    parent: str | None = None                  # the parent plan the file names
+    tags: dict[str, list[str]] = field(default_factory=dict)   # tag -> selectors
+    tag_lines: dict[str, int] = field(default_factory=dict)
+
+
+def _err(message: str, file: str, line: int | None = None, field_: str | None = None) -> GendocError:
+    return GendocError(message, file=file, line=line, field=field_)
+
+
+def read_branches(path: str | os.PathLike) -> BranchSet:
+    """Read a branches file (.csv, or .yaml/.yml). Errors that concern the whole file raise
+    :class:`GendocError`; a branch's own problem is kept in ``Branch.problem`` so that the
+    other branches are still rendered."""
+    p = Path(path)
+    name = str(path)
+    if p.is_dir():
+        raise _err("这是一个文件夹，不是分支文件", name)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise _err("分支文件不存在", name) from None
+    except OSError as exc:
+        raise _err(f"无法读取分支文件：{exc.strerror}", name) from None
+    if len(raw) > MAX_BRANCHES_BYTES:
+        raise _err(f"分支文件超过 {MAX_BRANCHES_BYTES:,} 字节", name)
+    text = decode(raw, name)
+    if p.suffix.lower() == ".csv":
+        bs = _read_csv(text, name)
+    elif p.suffix.lower() in (".yaml", ".yml"):
+        bs = _read_yaml(text, name)
+    else:
+        raise _err("分支文件应为 .csv 或 .yaml", name)
+    _check_ids(bs)
+    return bs
+
+
+def _split_list(value: str) -> list[str]:
+    return [v.strip() for v in re.split(r"[;；|、]", value) if v.strip()]
+
+
+def _read_csv(text: str, file: str) -> BranchSet:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _err(f"CSV 格式错误：{exc}", file, 1) from None
+    if not header or not any(h.strip() for h in header):
+        raise _err("CSV 文件没有表头；第一行应为列名，至少有 id,name", file, 1)
+    cols = [_CSV_ALIASES.get(h.strip(), h.strip()) for h in header]
+    missing = [c for c in ("id", "name") if c not in cols]
+    if missing:
+        raise _err(f"CSV 表头缺少列 {'、'.join(missing)}（至少要有 id,name；现有：{','.join(header)}）",
+                   file, 1)
+    dup = sorted({c for c in cols if c and cols.count(c) > 1})
+    if dup:
+        raise _err(f"CSV 表头里列 {'、'.join(dup)} 重复", file, 1)
+    for c in cols:
+        if not c:
+            raise _err("CSV 表头里有空的列名", file, 1)
+    branches = []
+    last = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _err(f"CSV 格式错误：{exc}", file, reader.line_num) from None
+        line = last + 1
+        last = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(cols):
+            branches.append(Branch(id=row[0].strip(), name="", file=file, line=line, problem=_err(
+                f"这一行有 {len(row)} 列，表头只有 {len(cols)} 列（名称里有逗号时请加双引号）", file, line)))
+            continue
+        entry: dict[str, Any] = {}
+        lines = LineMap()
+        for c, v in zip(cols, row):
+            v = v.strip()
+            if not v:
+                continue
+            if c in ("recipients", "reports_to", "drop_tags", "keep_tags"):
+                entry[c] = _split_list(v)
+            elif c in _BRANCH_KEYS:
+                entry[c] = v
+            else:  # a dotted plan field: meta.signature, closing …
+                d = entry.setdefault("overrides", {})
+                parts = c.split(".")
+                for k in parts[:-1]:
+                    d = d.setdefault(k, {})
+                    if not isinstance(d, dict):
+                        break
+                else:
+                    d[parts[-1]] = v
+                lines[tuple(parts)] = line
+        branches.append(_branch(entry, file, line, lines, f"第 {line} 行"))
+    return BranchSet(file, branches)
+
+
+def _read_yaml(text: str, file: str) -> BranchSet:
+    data, lines = load_text(text, file)
+    if isinstance(data, list):
+        data = {"branches": data}
+    if not isinstance(data, dict) or "branches" not in data:
+        raise _err("分支文件的顶层应有 branches: 列表（每项至少有 id 和 name）", file, 1)
+    unknown = sorted(set(data) - {"branches", "parent", "tags"})
+    if unknown:
+        k = unknown[0]
+        raise _err(f"分支文件顶层不认识“{k}”（可用 branches、parent、tags）", file,
+                   lines.line_of((k,)), k)
+    entries = data["branches"]
+    if not isinstance(entries, list) or not entries:
+        raise _err("branches: 应为一个列表，每项至少有 id 和 name", file, lines.line_of(("branches",)),
+                   "branches")
+    parent = data.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise _err("parent: 应为计划文件的路径", file, lines.line_of(("parent",)), "parent")
+    tags: dict[str, list[str]] = {}
+    tag_lines: dict[str, int] = {}
+    raw_tags = data.get("tags") or {}
+    if not isinstance(raw_tags, dict):
+        raise _err("tags: 应为映射：标签: [选择器, …]", file, lines.line_of(("tags",)), "tags")
+    for tag, sel in raw_tags.items():
+        sel = [sel] if isinstance(sel, str) else sel
+        if not isinstance(sel, list) or not all(isinstance(s, str) for s in sel):
+            raise _err("标签的内容应为选择器列表，如 [phases/认真总结, requirements/加强宣传引导]",
+                       file, lines.line_of(("tags", tag)), f"tags.{tag}")
+        tags[str(tag)] = sel
+        tag_lines[str(tag)] = lines.line_of(("tags", tag))
+    branches = []
+    for i, entry in enumerate(entries):
+        line = lines.line_of(("branches", i))
+        sub = LineMap({k[2:]: v for k, v in lines.items() if k[:2] == ("branches", i)})
+        if not isinstance(entry, dict):
+            branches.append(Branch(id="", name="", file=file, line=line, problem=_err(
+                "每个分支应为映射，至少有 id 和 name", file, line, f"branches[{i}]")))
+            continue
+        branches.append(_branch(entry, file, line, sub, f"branches[{i}]"))
+    if parent is not None:
+        parent = str((Path(file).parent / parent))
+    return BranchSet(file, branches, parent, tags, tag_lines)
+
+
+def _branch(entry: dict, file: str, line: int | None, lines: LineMap, where: str) -> Branch:
+    bid = entry.get("id")
+    bid = "" if bid is None else str(bid).strip()
+    b = Branch(id=bid, name="", file=file, line=line, lines=lines)
+
+    def refuse(msg: str, key: str | None = None):
+        b.problem = _err(msg, file, lines.line_of((key,)) if key else line, key)
+        return b
+
+    problem = _id_problem(bid)
+    if problem:
+        return refuse(problem, "id")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return refuse("分支缺少名称（name）", "name" if "name" in entry else None)
+    b.name = name.strip()
+    b.terms["name"] = b.name
+    for k in ("short", "self_ref", "mark"):
+        v = entry.get(k)
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip():
+            return refuse(f"{TERM_WORDS[k]}（{k}）应为一段文字", k)
+        b.terms[k] = v.strip()
+    for k in _LIST_FIELDS:
+        v = entry.get(k)
+        if v is None:
+            continue
+        v = _split_list(v) if isinstance(v, str) else v
+        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            return refuse(f"{k} 应为文字列表", k)
+        v = [x.strip() for x in v]
+        if k == "keep_tags":
+            b.keep_tags = v
+        elif k == "drop_tags":
+            b.drop_tags = v
+        else:
+            setattr(b, k, v)
+    if "leading_group" in entry:
+        if not isinstance(entry["leading_group"], dict):
+            return refuse("leading_group 应为映射（name、leader、deputies、members …）", "leading_group")
+        b.leading_group = entry["leading_group"]
+    if entry.get("parent") is not None:
+        if not isinstance(entry["parent"], str):
+            return refuse("parent 应为计划文件的路径", "parent")
+        b.parent = str(Path(file).parent / entry["parent"])
+    over = dict(entry.get("overrides") or {})
+    if not isinstance(over, dict):
+        return refuse("overrides 应为映射（计划里的字段）", "overrides")
+    if "overrides" in entry:  # lines of overrides: given as if at the entry's top level
+        for k, v in list(lines.items()):
+            if k[:1] == ("overrides",):
+                lines[k[1:]] = v
+    for k, v in entry.items():
+        if k not in _BRANCH_KEYS:
+            over[k] = v
+    b.overrides = over
+    return b
+
+
+def _id_problem(bid: str) -> str | None:
+    if not bid:
+        return "分支缺少编号（id）"
+    if "/" in bid or "\\" in bid or ".." in bid or bid.startswith("."):
+        return f"编号“{bid}”里不能有 /、\\ 或 ..（编号用作文件名的开头）"
+    if _BAD_NAME_CHARS.search(bid) or re.search(r"\s", bid):
+        return f"编号“{bid}”里有文件名不允许的字符（空白、:*?\"<>| 或控制字符）"
+    if bid.split(".")[0].upper() in _RESERVED:
+        return f"编号“{bid}”是 Windows 的保留名，不能用作文件名；请换一个编号"
+    if len(bid) > MAX_ID:
+        return f"编号超过 {MAX_ID} 个字符"
+    return None
+
+
+def _check_ids(bs: BranchSet) -> None:
+    """Duplicate ids and names: every branch involved is refused, naming the others."""
+    for attr, word in (("id", "编号"), ("name", "名称")):
+        seen: dict[str, list[Branch]] = {}
+        for b in bs.branches:
+            value = getattr(b, attr)
+            if b.problem is None and value:
+                seen.setdefault(unicodedata.normalize("NFC", value).casefold(), []).append(b)
+        for group in seen.values():
+            if len(group) > 1:
+                for b in group:
+                    others = "、".join(o.where for o in group if o is not b)
+                    b.problem = _err(f"{word}“{getattr(b, attr)}”与 {others} 的分支重复", b.file, b.line,
+                                     attr)
+
+
+# ================================================================ plan data
+
+def _term_pattern(mapping: dict[str, str]) -> re.Pattern | None:
+    keys = sorted((k for k in mapping if k), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, keys))) if keys else None
+
+
+def substitute(data: Any, mapping: dict[str, str]) -> Any:
+    """A copy of plan data with every occurrence of each key replaced by its value, in every
+    string value (not in mapping keys), in one pass, longest key first."""
+    pat = _term_pattern(mapping)
+    if pat is None:
+        return copy.deepcopy(data)
+
+    def walk(v):
+        if isinstance(v, str):
+            return pat.sub(lambda m: mapping[m.group()], v) if v else v
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+    return walk(data)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` (in place): mappings merge, everything else replaces."""
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+_TITLE_KEYS = ("heading", "name", "title", "task", "problem")
+_TAGGED_LISTS = ("sections", "phases", "principles", "requirements", "responsibilities",
+                 "rectifications", "attachments", "meetings", "targets")
+
+
+def _entry_title(entry: Any) -> str | None:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        for k in _TITLE_KEYS:
+            if isinstance(entry.get(k), str):
+                return entry[k]
+    return None
+
+
+def _select(data: dict, selector: str) -> list[tuple[list, int]]:
+    """``phases/认真总结`` or ``sections/一级标题/二级标题``: (list, index) of each match."""
+    parts = [p for p in selector.split("/") if p]
+    if len(parts) < 2:
+        return []
+    container: Any = data.get(parts[0])
+    found: list[tuple[list, int]] = []
+    for depth, title in enumerate(parts[1:]):
+        if not isinstance(container, list):
+            return []
+        hits = [i for i, e in enumerate(container) if _entry_title(e) == title]
+        if depth == len(parts) - 2:
+            found = [(container, i) for i in hits]
+        elif hits:
+            nxt = container[hits[0]]
+            container = nxt.get("sections") or nxt.get("items") if isinstance(nxt, dict) else None
+        else:
+            return []
+    return found
+
+
+def apply_tags(data: dict, branch: Branch, tags: dict[str, list[str]], file: str) -> None:
+    """Drop what ``drop_tags`` names and, with ``keep_tags``, every tagged entry not kept.
+    An entry is tagged by the branches file's ``tags:`` table (selectors) or by its own
+    ``tags:`` list in the plan."""
+    wanted = set(branch.drop_tags) | set(branch.keep_tags or [])
+    unknown = [t for t in wanted if t not in tags and not _native_tag_exists(data, t)]
+    if unknown:
+        raise _err(f"标签“{unknown[0]}”没有定义（在分支文件的 tags: 里写出它选中哪些部分）", file, branch.line)
+    marks: dict[int, tuple[list, int, set]] = {}
+    for tag, selectors in tags.items():
+        for sel in selectors:
+            hits = _select(data, sel)
+            if not hits and tag in wanted:
+                raise _err(f"标签“{tag}”的“{sel}”在计划里找不到", file, branch.line)
+            for lst, i in hits:
+                marks.setdefault(id(lst[i]), (lst, i, set()))[2].add(tag)
+    for lst, i, entry in _native_tagged(data):
+        marks.setdefault(id(entry), (lst, i, set()))[2].update(entry.get("tags") or [])
+    drop = []
+    for lst, i, t in marks.values():
+        if t & set(branch.drop_tags) or (branch.keep_tags is not None and not t & set(branch.keep_tags)):
+            drop.append((lst, i))
+    for lst, i in sorted(drop, key=lambda x: -x[1]):
+        del lst[i]
+
+
+def _native_tagged(data: Any):
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            for i, e in enumerate(v):
+                if isinstance(e, dict) and isinstance(e.get("tags"), list):
+                    yield v, i, e
+                stack.append(e)
+
+
+def _native_tag_exists(data: dict, tag: str) -> bool:
+    return any(tag in (e.get("tags") or []) for _, _, e in _native_tagged(data))
+
+
+def _path_of(field_: str | None) -> tuple:
+    if not field_:
+        return ()
+    return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", field_))
+
+
+# ================================================================ rendering
+
+@dataclass
+class Rendered:
+    """One branch's document, in memory."""
+
+    data: bytes
+    pages: int
+    text: str                       # every printed string, blocks on their own lines
+    title: str
+    warnings: list[str] = field(default_factory=list)
+    shared: bool = False            # came down the shared path
+
+
+def document_text(doc: Document) -> str:
+    """The text a reader sees (for the stale-term check), one block a line."""
+    out: list[str] = []
+    if doc.head:
+        out += [doc.head.mark or "", doc.head.doc_number or ""]
+    out.append("".join(doc.title_lines))
+    out.append(doc.recipients or "")
+
+    def blocks(bl):
+        for b in bl:
+            if isinstance(b, Heading):
+                out.append(b.text + (b.run_in or ""))
+            elif isinstance(b, Item):
+                out.append((b.title or "") + b.text)
+            elif isinstance(b, Para):
+                out.append(b.text)
+            elif isinstance(b, Table):
+                out.extend("　".join(r) for r in [b.header, *b.rows])
+    blocks(doc.body)
+    for a in doc.attachments:
+        out.append(a.title)
+        blocks(a.blocks)
+    if doc.signature:
+        out += [doc.signature.name or "", doc.signature.date or ""]
+    out += doc.notes
+    out += doc.banji.cc + [doc.banji.printer or ""]
+    return "\n".join(s for s in out if s)
+
+
+def _caught(caught) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, GendocWarning)]
+
+
+class Parent:
+    """A parent plan loaded once; renders any number of branches to bytes in memory."""
+
+    def __init__(self, path: str | os.PathLike, template_dirs: tuple[str, ...] = (),
+                 tags: dict[str, list[str]] | None = None, branches_file: str = ""):
+        self.data, self.lines, self.file = load_file(path)
+        self.template_dirs = tuple(template_dirs)
+        self.tags = tags or {}
+        self.branches_file = branches_file
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GendocWarning)
+            self.plan = validate(copy.deepcopy(self.data), self.lines, self.file)
+        self.warnings = _caught(caught)
+        issuer = self.plan.meta.issuer
+        self.terms = {k: getattr(issuer, k) for k in TERMS if getattr(issuer, k)}
+        self._shared_base: _SharedBase | None | bool = None
+        self._groups: dict[tuple, _Group | None] = {}
+        self.ts = Typesetter()
+
+    # ---- the full path
+    def term_map(self, branch: Branch) -> dict[str, str]:
+        return {self.terms[k]: v for k, v in branch.terms.items() if k in self.terms and self.terms[k] != v}
+
+    def branch_data(self, branch: Branch) -> dict:
+        data = substitute(self.data, self.term_map(branch))
+        meta = data.setdefault("meta", {})
+        issuer = meta.setdefault("issuer", {})
+        for k, v in branch.terms.items():
+            issuer[k] = v
+        if branch.recipients is not None:
+            meta["recipients"] = list(branch.recipients)
+        if branch.reports_to is not None:
+            meta["cc"] = list(branch.reports_to)
+        if branch.drop_tags or branch.keep_tags is not None:
+            apply_tags(data, branch, self.tags, branch.file)
+        if branch.leading_group is not None:
+            data["leading_group"] = copy.deepcopy(branch.leading_group)
+        deep_merge(data, branch.overrides)
+        return data
+
+    def full_plan(self, branch: Branch):
+        data = self.branch_data(branch)
+        try:
+            return validate(data, self.lines, self.file)
+        except GendocError as exc:
+            raise self._relocate(exc, branch) from None
+
+    def _relocate(self, exc: GendocError, branch: Branch) -> GendocError:
+        """Problems in a branch's overrides name the branches file and line."""
+        problems = exc.problems or [exc]
+        out = []
+        for p in problems:
+            path = _path_of(p.field)
+            over = _overridden(branch, path)
+            if over is not None:
+                line = branch.lines.line_of(over) or branch.line
+                out.append(GendocError(p.message, file=branch.file, line=line, field=p.field))
+            else:
+                out.append(GendocError(f"（按父计划的这一处）{p.message}", file=p.file, line=p.line,
+                                       field=p.field))
+        first = out[0]
+        return GendocError(first.message, file=first.file, line=first.line, field=first.field,
+                           problems=out)
+
+    def render_full(self, branch: Branch) -> Rendered:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GendocWarning)
+            plan = self.full_plan(branch)
+            doc = build_document(plan, self.template_dirs)
+            data, layout = self.ts.render(doc)
+        return Rendered(data, layout.pages, document_text(doc), "".join(doc.title_lines), _caught(caught))
+
+    # ---- the shared path
+    def can_share(self, branch: Branch) -> bool:
+        if branch.structural or self._base() is None:
+            return False
+        base = self._base()
+        if any(k not in self.terms or not _CJK.fullmatch(v) for k, v in branch.terms.items()):
+            return False
+        for k, values in (("recipients", branch.recipients), ("cc", branch.reports_to)):
+            if values is not None and (k not in base.lists or len(values) > MAX_LIST_SLOTS
+                                       or not all(_plain_item(v) for v in values)):
+                return False
+        return True
+
+    def _base(self) -> "_SharedBase | None":
+        if self._shared_base is None:
+            self._shared_base = _SharedBase.build(self) or False
+        return self._shared_base or None
+
+    def group_key(self, branch: Branch) -> tuple:
+        base = self._base()
+        values = self.slot_values(branch)
+        key = []
+        for slot, value in values.items():
+            if isinstance(value, list):
+                key.append((slot, tuple(len(v) for v in value)))
+            else:
+                key.append((slot, value) if slot in base.literal else (slot, len(value)))
+        return tuple(key)
+
+    def slot_values(self, branch: Branch) -> dict[str, str]:
+        """The text each token stands for in this branch's document."""
+        base = self._base()
+        mapping = self.term_map(branch)
+        out: dict[str, Any] = {}
+        for k in base.term_slots:
+            if k in branch.terms:
+                out[k] = branch.terms[k]
+            else:  # the parent's own term, with the branch's other terms inside it replaced
+                v = self.terms[k]
+                own = {a: b for a, b in mapping.items() if a != v}
+                p = _term_pattern(own)
+                out[k] = p.sub(lambda m: own[m.group()], v) if p else v
+        for k in base.lists:
+            values = {"recipients": branch.recipients, "cc": branch.reports_to}[k]
+            if values is None:
+                values = base.parent_lists[k]
+            out[k] = values  # type: ignore[assignment]
+        return out
+
+    def render_shared(self, branch: Branch) -> Rendered:
+        values = self.slot_values(branch)
+        key = self.group_key(branch)
+        group = self._groups.get(key, False)
+        if group is False:
+            group = self._groups[key] = _Group.build(self, values)
+        if group is None:
+            return self.render_full(branch)
+        return group.render(values)
+
+
+def _overridden(branch: Branch, path: tuple) -> tuple | None:
+    """The part of ``path`` that the branch's overrides (or own fields) set."""
+    over: Any = branch.overrides
+    for i, p in enumerate(path):
+        if isinstance(over, dict) and p in over:
+            over = over[p]
+            if not isinstance(over, dict):
+                return path[:i + 1]
+        else:
+            return path[:i] if i else None
+    return path if path else None
+
+
+def _plain_item(v: str) -> bool:
+    """A list item the shared path can stand in for: one character wide each, no Latin."""
+    return bool(v) and not _LATIN.search(v) and all(text_width(c) == 1 for c in v) \
+        and not re.search(r"\s", v) and strip_end(v) == v
+
+
+def _tok(i: int) -> str:
+    return chr(_TOKEN_BASE + i)
+
+
+class _SharedBase:
+    """The parent rendered once with tokens in place of its terms (template run once)."""
+
+    def __init__(self):
+        self.term_slots: list[str] = []
+        self.lists: list[str] = []
+        self.parent_lists: dict[str, list[str]] = {}
+        self.chars: dict[str, str] = {}     # slot -> token character
+        self.literal: set[str] = set()      # slots that must be kept as exact text
+        self.doc: Document | None = None
+        self.warnings: list[str] = []
+        self.title_token = False
+
+    @classmethod
+    def build(cls, parent: Parent) -> "_SharedBase | None":
+        base = cls()
+        text_all = json.dumps(parent.data, ensure_ascii=False)
+        if re.search("[\U000f0000-\U000fffff]", text_all):
+            return None
+        values = list(parent.terms.values())
+        if len(set(values)) != len(values):
+            return None
+        slots = [k for k in TERMS if k in parent.terms]
+        base.term_slots = slots
+        n = 0
+        for k in slots:
+            base.chars[k] = _tok(n)
+            n += 1
+        mapping = {parent.terms[k]: base.chars[k] for k in slots}
+        data = substitute(parent.data, mapping)
+        meta = data["meta"]
+        for k in slots:
+            meta["issuer"][k] = base.chars[k]
+        for k, key in (("recipients", "recipients"), ("cc", "cc")):
+            base.chars[k] = _tok(n)
+            n += 1
+            base.parent_lists[k] = list(getattr(parent.plan.meta, key))
+            meta[key] = [base.chars[k]]
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", GendocWarning)
+                plan = validate(data, parent.lines, parent.file)
+                doc = build_document(plan, parent.template_dirs)
+        except GendocError:
+            return None
+        base.warnings = _caught(caught)
+        # the lists must reach the document only where the shared path puts them
+        rec, cc = base.chars["recipients"], base.chars["cc"]
+        text = document_text(doc)
+        if doc.recipients == rec and text.count(rec) == 1:
+            base.lists.append("recipients")
+        if doc.banji.cc == [cc] and text.count(cc) == 1:
+            base.lists.append("cc")
+        if "recipients" not in base.lists or "cc" not in base.lists:
+            return None
+        titles = "".join(doc.title_lines) + "".join(a.title for a in doc.attachments)
+        base.literal = {k for k in slots if base.chars[k] in titles}
+        base.title_token = any(base.chars[k] in "".join(doc.title_lines) for k in slots)
+        base.doc = doc
+        return base
+
+
+_RUNS = re.compile("[\U000f0000-\U000f00ff]+")
+
+
+class _Group:
+    """Branches whose values have the same lengths: typeset once, filled per branch."""
+
+    def __init__(self):
+        self.xml: list = []          # str pieces and slot names, alternating
+        self.text: list = []
+        self.core = b""
+        self.custom = b""
+        self.pages = 0
+        self.title = ""
+        self.warnings: list = []
+        self.char_slot: dict[str, tuple[str, int]] = {}  # marker char -> (slot, run length)
+
+    @classmethod
+    def build(cls, parent: Parent, values: dict) -> "_Group | None":
+        base = parent._base()
+        g = cls()
+        doc = copy.deepcopy(base.doc)
+        repl: dict[str, str] = {}
+        for k in base.term_slots:
+            ch = base.chars[k]
+            repl[ch] = values[k] if k in base.literal else ch * len(values[k])
+            g.char_slot[ch] = (k, len(values[k]))
+        fill = _filler(repl)
+        _map_strings(doc, fill)
+        if base.title_token and parent.plan.meta.title_lines is None:
+            doc.title_lines = break_title("".join(doc.title_lines))   # as build_document does
+        # lists: one marker character per item, each item its own slot
+        for k, n0 in (("recipients", 0x40), ("cc", 0x60)):
+            items = values[k]
+            markers = []
+            for i, v in enumerate(items):
+                ch = chr(_TOKEN_BASE + n0 + i)
+                g.char_slot[ch] = (f"{k}:{i}", len(v))
+                markers.append(ch * len(v))
+            if k == "recipients":
+                doc.recipients = "、".join(strip_end(m) for m in markers) or None
+            else:
+                doc.banji.cc = markers
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GendocWarning)
+            data, layout = parent.ts.render(doc)
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("word/document.xml").decode("utf-8")
+            g.core = z.read("docProps/core.xml")
+            g.custom = z.read("docProps/custom.xml").decode("utf-8")
+        g.xml = g._cut(xml)
+        g.text = g._cut(document_text(doc))
+        if g.xml is None or g.text is None:
+            return None
+        g.pages = layout.pages
+        g.title = "".join(doc.title_lines)
+        g.warnings = [g._cut(w) or [w] for w in [fill(w) for w in base.warnings] + _caught(caught)]
+        return g
+
+    def _cut(self, s: str) -> list | None:
+        out: list = []
+        pos = 0
+        for m in _RUNS.finditer(s):
+            out.append(s[pos:m.start()])
+            run = m.group()
+            i = 0
+            while i < len(run):
+                ch = run[i]
+                if ch not in self.char_slot:
+                    return None
+                slot, n = self.char_slot[ch]
+                if run[i:i + n] != ch * n:
+                    return None
+                out.append((slot,))
+                i += n
+            pos = m.end()
+        out.append(s[pos:])
+        return out
+
+    def _join(self, pieces: list, values: dict, escape: bool) -> str:
+        out = []
+        for p in pieces:
+            if isinstance(p, tuple):
+                slot = p[0]
+                if ":" in slot:
+                    k, i = slot.split(":")
+                    v = values[k][int(i)]
+                else:
+                    v = values[slot]
+                out.append(_xml_escape(v) if escape else v)
+            else:
+                out.append(p)
+        return "".join(out)
+
+    def render(self, values: dict) -> Rendered:
+        xml = self._join(self.xml, values, True).encode("utf-8")
+        parts_var = [("word/document.xml", xml), ("docProps/core.xml", self.core)]
+        fp = package_fingerprint([*static_parts(), *parts_var])
+        custom = re.sub(r"sha256:[0-9a-f]{64}", fp, self.custom).encode("utf-8")
+        data = zip_package([*parts_var, ("docProps/custom.xml", custom)])
+        return Rendered(data, self.pages, self._join(self.text, values, False), self.title,
+                        [self._join(w, values, False) for w in self.warnings], shared=True)
+
+
+def _xml_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _filler(repl: dict[str, str]) -> Callable[[str], str]:
+    if not repl:
+        return lambda s: s
+    pat = re.compile("|".join(map(re.escape, repl)))
+    return lambda s: pat.sub(lambda m: repl[m.group()], s) if s else s
+
+
+def _map_strings(obj: Any, fn: Callable[[str], str]) -> None:
+    """Apply ``fn`` to every string inside a document model (in place)."""
+    if dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if isinstance(v, str):
+                setattr(obj, f.name, fn(v))
+            elif isinstance(v, list):
+                setattr(obj, f.name, _map_list(v, fn))
+            elif dataclasses.is_dataclass(v):
+                _map_strings(v, fn)
+
+
+def _map_list(lst: list, fn) -> list:
+    out = []
+    for v in lst:
+        if isinstance(v, str):
+            out.append(fn(v))
+        elif isinstance(v, list):
+            out.append(_map_list(v, fn))
+        else:
+            _map_strings(v, fn)
+            out.append(v)
+    return out
+
+
+# ---------------------------------------------------------------- the package
+
+_STATIC_ZIP: list | None = None
+
+
+def _zip_entry(name: str, data: bytes, level: int) -> tuple[bytes, bytes, int, int, int]:
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    comp = c.compress(data) + c.flush()
+    return name.encode("utf-8"), comp, zlib.crc32(data), len(data), 8
+
+
+def zip_package(parts: list[tuple[str, bytes]], level: int = 1) -> bytes:
+    """A .docx package: gendoc's static parts (compressed once per process) and ``parts``.
+    Same parts in the same order as :meth:`gendoc.typeset.Typesetter.render`."""
+    global _STATIC_ZIP
+    if _STATIC_ZIP is None:
+        _STATIC_ZIP = [_zip_entry(n, d, 6) for n, d in static_parts()]
+    entries = _STATIC_ZIP + [_zip_entry(n, d, level) for n, d in parts]
+    t = time.localtime()
+    dtime = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
+    ddate = ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    out = io.BytesIO()
+    central = []
+    for name, comp, crc, size, method in entries:
+        offset = out.tell()
+        flags = 0x800  # UTF-8 names
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, dtime, ddate,
+                              crc, len(comp), size, len(name), 0))
+        out.write(name)
+        out.write(comp)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method, dtime, ddate,
+                                   crc, len(comp), size, len(name), 0, 0, 0, 0, 0o600 << 16, offset) + name)
+    start = out.tell()
+    cd = b"".join(central)
+    out.write(cd)
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(cd), start, 0))
+    return out.getvalue()
+
+
+# ================================================================ stale terms
+
+class StaleChecker:
+    """Finds, in a branch's document, another branch's name, short name or self-reference,
+    and the parent's terms that the branch replaced. One pattern for all terms (a trie, so
+    that a document of any size is scanned once)."""
+
+    def __init__(self, parents: dict[str, "Parent"], branches: list[Branch], default_parent: str):
+        self.owner: dict[str, set[str]] = {}   # term -> ids of branches it belongs to
+        for b in branches:
+            if b.problem is None:
+                for k in ("name", "short", "self_ref"):
+                    v = b.terms.get(k)
+                    if v:
+                        self.owner.setdefault(v, set()).add(b.id)
+        self.parent_terms: dict[str, dict[str, str]] = {p: dict(par.terms) for p, par in parents.items()}
+        self.default_parent = default_parent
+        terms = set(self.owner)
+        for t in self.parent_terms.values():
+            terms.update(t.values())
+        self.pattern = _trie_pattern(terms)
+
+    def own_terms(self, b: Branch, parent: "Parent") -> set[str]:
+        own = set(b.terms.values())
+        for k, v in parent.terms.items():
+            if k not in b.terms or b.terms[k] == v:
+                own.add(v)
+        return own
+
+    def hits(self, b: Branch, parent: "Parent", text: str) -> list[str]:
+        if self.pattern is None:
+            return []
+        own = self.own_terms(b, parent)
+        replaced = {v for k, v in parent.terms.items() if k in b.terms and b.terms[k] != v}
+        out = []
+        for m in self.pattern.finditer(text):
+            t = m.group()
+            if t in own:
+                continue
+            if t in replaced:
+                whose = f"父计划的{_term_kind(parent, t)}“{t}”"
+            elif t in self.owner:
+                whose = f"分支 {'、'.join(sorted(self.owner[t])[:3])} 的“{t}”"
+            else:
+                continue
+            out.append(f"{whose}：{_sentence(text, m.start(), m.end())}")
+        return out
+
+
+def _term_kind(parent: "Parent", t: str) -> str:
+    return next((TERM_WORDS[k] for k, v in parent.terms.items() if v == t), "用语")
+
+
+def _sentence(text: str, a: int, b: int) -> str:
+    start = max(text.rfind(c, 0, a) for c in _SENTENCE_END) + 1
+    ends = [i for i in (text.find(c, b) for c in _SENTENCE_END) if i >= 0]
+    end = min(ends) + 1 if ends else len(text)
+    s = text[start:end].strip()
+    if len(s) > 80:
+        lo = max(0, a - start - 30)
+        s = ("…" if lo else "") + s[lo:lo + 80] + "…"
+    return f"“{s}”"
+
+
+def _trie_pattern(words: Iterable[str]) -> re.Pattern | None:
+    trie: dict = {}
+    for w in words:
+        if not w:
+            continue
+        d = trie
+        for c in w:
+            d = d.setdefault(c, {})
+        d[""] = {}
+    if not trie:
+        return None
+
+    def pat(d: dict) -> str:
+        end = "" in d
+        alts = [re.escape(c) + pat(sub) for c, sub in sorted(d.items()) if c]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if end else body
+    return re.compile(pat(trie))
+
+
+# ================================================================ file names
+
+def safe_file_name(bid: str, title: str, suffix: str = ".docx") -> str:
+    """``{id}-{title}.docx``, safe on Windows and Linux: no separators or characters Windows
+    forbids, no trailing dots or spaces, not a reserved device name, at most
+    :data:`NAME_BYTES` bytes of UTF-8 (Chinese stays as it is)."""
+    title = unicodedata.normalize("NFC", title)
+    title = _BAD_NAME_CHARS.sub("", title)
+    title = re.sub(r"\s+", " ", title).strip(" .")
+    stem = f"{bid}-{title}" if title else bid
+    budget = NAME_BYTES - len(".pdf".encode()) - 4  # room for .pdf and a collision-free suffix
+    while len(stem.encode("utf-8")) > budget:
+        stem = stem[:-1]
+    stem = stem.rstrip(" .")
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
+    return stem + suffix
+
+
+# ================================================================ the run
+
+STATUS_OK = "已生成"
+STATUS_FAILED = "失败"
+STATUS_STALE = "含其他单位用语"
+STATUS_SKIPPED = "未生成（已中断）"
+
+MANIFEST_COLUMNS = [("id", "编号"), ("name", "名称"), ("file", "文件"), ("pages", "页数"),
+                    ("pdf", "PDF 文件"), ("pdf_pages", "PDF 页数"), ("sha256", "SHA-256"),
+                    ("path", "方式"), ("status", "状态"), ("warnings", "警告"), ("message", "说明")]
+
+
+@dataclass
+class Job:
+    index: int
+    branch: Branch
+    parent: str
+    file_name: str
+
+
+@dataclass
+class Options:
+    out_dir: Path
+    pdf: bool = False
+    allow_stale: bool = False
+    timeout: float | None = None
+    shared: bool = True
+
+
+_CTX: dict = {}   # what forked workers inherit: parents, checker, options
+
+
+def _render_job(job: Job) -> tuple[dict, bytes | None]:
+    parent: Parent = _CTX["parents"][job.parent]
+    checker: StaleChecker = _CTX["checker"]
+    b = job.branch
+    row = dict(id=b.id, name=b.name, file="", pages="", pdf="", pdf_pages="", sha256="",
+               path="", status=STATUS_FAILED, warnings=[], message="")
+    try:
+        shared = _CTX["options"].shared and parent.can_share(b)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GendocWarning)
+            r = parent.render_shared(b) if shared else parent.render_full(b)
+        row["path"] = "共享" if r.shared else "完整"
+        row["warnings"] = r.warnings + _caught(caught)
+    except GendocError as exc:
+        msgs = [p.located() for p in (exc.problems or [exc])]
+        row["message"] = f"分支 {b.id}（{b.where}）：" + "；".join(msgs)
+        return row, None
+    hits = checker.hits(b, parent, r.text)
+    row["pages"] = r.pages
+    if hits:
+        row["warnings"] += [f"含其他单位用语：{h}" for h in hits]
+        if not _CTX["options"].allow_stale:
+            row["status"] = STATUS_STALE
+            row["message"] = f"分支 {b.id}（{b.where}）：文档里有 {len(hits)} 处其他单位的用语，没有写出"
+            return row, None
+    row["file"] = job.file_name
+    row["sha256"] = hashlib.sha256(r.data).hexdigest()
+    row["status"] = STATUS_OK
+    return row, r.data
+
+
+def _run_chunk(jobs: list[Job]) -> list[tuple[int, dict]]:
+    """A worker's share: render, write each .docx atomically, convert the chunk to PDF in one
+    LibreOffice call. In the main process a Ctrl-C stops between documents."""
+    out_dir: Path = _CTX["options"].out_dir
+    stop = _CTX.get("stop")
+    results = []
+    written = []
+    for job in jobs:
+        if stop and stop[0]:
+            break
+        row, data = _render_job(job)
+        if data is not None:
+            try:
+                write_all([(out_dir / job.file_name, data)])
+                written.append((job, row))
+            except GendocError as exc:
+                row.update(status=STATUS_FAILED, file="", sha256="", message=exc.located())
+        results.append((job.index, row))
+    if _CTX["options"].pdf and written:
+        _convert(written, out_dir, _CTX["options"].timeout)
+    return results
+
+
+def _convert(written: list[tuple[Job, dict]], out_dir: Path, timeout: float | None) -> None:
+    from .pdf import docx_to_pdf_many
+    try:
+        pdfs = docx_to_pdf_many([out_dir / j.file_name for j, _ in written], out_dir, timeout=timeout)
+    except GendocError as exc:
+        for _, row in written:
+            row["status"] = STATUS_FAILED
+            row["message"] = f"PDF：{exc.located()}"
+        return
+    for (_, row), pdf in zip(written, pdfs):
+        row["pdf"] = pdf.name
+        row["pdf_pages"] = pdf_pages(pdf)
+
+
+def pdf_pages(path: Path) -> int | str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    m = re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", data)
+    if m:
+        return max(int(x) for x in m)
+    return len(re.findall(rb"/Type\s*/Page\b", data))
+
+
+def _init_worker():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C: the parent finishes cleanly
+
+
+@dataclass
+class BatchResult:
+    rows: list[dict]
+    manifest: list[Path]
+    zip: Path | None = None
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.rows if r["status"] != STATUS_OK]
+
+    @property
+    def shared(self) -> int:
+        return sum(1 for r in self.rows if r["path"] == "共享")
+
+
+def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple[str, ...] = ()):
+    """Load the parents, name every file and refuse clashes: before anything is written."""
+    default = plan_path
+    parents: dict[str, Parent] = {}
+    first = bs.parent or default
+
+    def parent_of(p: str) -> Parent:
+        if p not in parents:
+            parents[p] = Parent(p, template_dirs, bs.tags, bs.file)
+        return parents[p]
+    parent_of(first)
+    jobs: list[Job] = []
+    rows: dict[int, dict] = {}
+    names: dict[str, Job] = {}
+    for i, b in enumerate(bs.branches):
+        pp = b.parent or first
+        if b.problem is None:
+            try:
+                par = parent_of(pp)
+                title = _title_of(par, b)
+            except GendocError as exc:
+                b.problem = GendocError(exc.located(), file=b.file, line=b.line)
+        if b.problem is not None:
+            rows[i] = _failed_row(b, b.problem)
+            continue
+        fname = safe_file_name(b.id, title)
+        key = unicodedata.normalize("NFC", Path(fname).stem).casefold()
+        if key in names:
+            other = names[key]
+            msg = _err(f"文件名“{fname}”与分支 {other.branch.id}（{other.branch.where}）相同", b.file, b.line)
+            rows[i] = _failed_row(b, msg)
+            continue
+        try:
+            check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)])
+            if opts.pdf:
+                check_destination((opts.out_dir / fname).with_suffix(".pdf"), inputs=[Path(bs.file)],
+                                  option="--pdf")
+        except GendocError as exc:
+            rows[i] = _failed_row(b, exc)
+            continue
+        job = Job(i, b, pp, fname)
+        names[key] = job
+        jobs.append(job)
+    return parents, jobs, rows
+
+
+def _title_of(parent: Parent, b: Branch) -> str:
+    over = b.overrides.get("meta", {})
+    if isinstance(over, dict) and isinstance(over.get("title"), str):
+        return over["title"]
+    title = parent.plan.meta.title
+    mapping = parent.term_map(b)
+    pat = _term_pattern(mapping)
+    return pat.sub(lambda m: mapping[m.group()], title) if pat else title
+
+
+def _failed_row(b: Branch, exc: GendocError) -> dict:
+    msgs = [p.located() for p in (exc.problems or [exc])]
+    return dict(id=b.id, name=b.name, file="", pages="", pdf="", pdf_pages="", sha256="", path="",
+                status=STATUS_FAILED, warnings=[], message=f"分支 {b.id or '（无编号）'}（{b.where}）：" + "；".join(msgs))
+
+
+def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *, jobs: int = 1,
+              pdf: bool = False, make_zip: bool = False, allow_stale: bool = False,
+              template_dirs: tuple[str, ...] = (), timeout: float | None = None, shared: bool = True,
+              progress: Callable[[int], None] | None = None, chunk: int | None = None) -> BatchResult:
+    """Render every branch; write the documents, the manifest (CSV and JSON) and, with
+    ``make_zip``, a zip of both. Ctrl-C stops after the documents in progress: every file
+    written is complete, and the manifest lists what was done."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    if not out.is_dir():
+        if out.parent.is_dir() and not out.exists():
+            out.mkdir()
+        else:
+            raise GendocError("输出文件夹不存在", file=str(out_dir))
+    bs = read_branches(branches_path)
+    opts = Options(out, pdf=pdf, allow_stale=allow_stale, timeout=timeout, shared=shared)
+    manifest = [out / "manifest.csv", out / "manifest.json"]
+    zip_path = out / f"{Path(branches_path).stem}.zip" if make_zip else None
+    for m in manifest + ([zip_path] if zip_path else []):
+        check_destination(m, inputs=[Path(branches_path), Path(plan_path)])
+    parents, job_list, rows = plan_jobs(plan_path, bs, opts, template_dirs)
+    checker = StaleChecker(parents, bs.branches, plan_path)
+    _CTX.update(parents=parents, checker=checker, options=opts)
+    # branches that share a typesetting go to the same worker, one after another
+    order = sorted(job_list, key=lambda j: (j.parent, _sort_key(parents[j.parent], j.branch, shared)))
+    workers = max(1, jobs)
+    if chunk:
+        size = chunk
+    elif pdf:   # one LibreOffice call per chunk: few, large chunks
+        size = max(1, min(100, -(-len(order) // workers)))
+    else:
+        size = max(1, min(64, len(order) // (workers * 4) or 1))
+    chunks = [order[i:i + size] for i in range(0, len(order), size)]
+    stop = [False]
+    _CTX["stop"] = stop
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__(0, True))
+    try:
+        if workers == 1 or len(chunks) <= 1:
+            for c in chunks:
+                res = _run_chunk(c)
+                for i, row in res:
+                    rows[i] = row
+                if progress:
+                    progress(len(res))
+                if stop[0]:
+                    break
+        else:
+            _run_pool(chunks, workers, rows, progress, stop)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+        _CTX.clear()
+    interrupted = stop[0]
+    for j in job_list:
+        if j.index not in rows:
+            rows[j.index] = dict(id=j.branch.id, name=j.branch.name, file="", pages="", pdf="",
+                                 pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
+                                 warnings=[], message="")
+    ordered = [rows[i] for i in sorted(rows)]
+    write_manifest(manifest, ordered, plan_path, branches_path)
+    zp = None
+    if make_zip and not interrupted:
+        zp = zip_path
+        write_zip(zp, out, ordered, manifest)
+    return BatchResult(ordered, manifest, zp, interrupted, time.perf_counter() - t0)
+
+
+def _sort_key(parent: Parent, b: Branch, shared: bool) -> tuple:
+    if shared and parent.can_share(b):
+        return (0, repr(parent.group_key(b)))
+    return (1, "")
+
+
+def _run_pool(chunks, jobs: int, rows: dict, progress, stop: list) -> None:
+    """Chunks to forked workers, a few queued per worker (memory stays flat). After Ctrl-C
+    no chunk starts; the ones in progress finish, so every file they write is complete."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+    futures: set = set()
+    it = iter(chunks)
+    try:
+        for c in it:
+            futures.add(pool.submit(_run_chunk, c))
+            if len(futures) >= jobs * 2:
+                break
+        while futures:
+            done, futures = cf.wait(futures, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            if stop[0]:
+                for f in list(futures):
+                    if f.cancel():
+                        futures.discard(f)
+            for f in done:
+                if f.cancelled():
+                    continue
+                res = f.result()
+                for i, row in res:
+                    rows[i] = row
+                if progress:
+                    progress(len(res))
+                if not stop[0]:
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        futures.add(pool.submit(_run_chunk, nxt))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_manifest(paths: list[Path], rows: list[dict], plan: str, branches: str) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([zh for _, zh in MANIFEST_COLUMNS])
+    for r in rows:
+        w.writerow([("；".join(r[k]) if k == "warnings" else r[k]) for k, _ in MANIFEST_COLUMNS])
+    doc = {"plan": str(plan), "branches": str(branches),
+           "columns": {k: zh for k, zh in MANIFEST_COLUMNS}, "rows": rows}
+    write_all([(paths[0], buf.getvalue().encode("utf-8-sig")),
+               (paths[1], (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))])
+
+
+def write_zip(path: Path, out: Path, rows: list[dict], manifest: list[Path]) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for r in rows:
+            for k in ("file", "pdf"):
+                if r[k]:
+                    z.write(out / r[k], r[k])
+        for m in manifest:
+            z.write(m, m.name)
+    write_atomic(path, buf.getvalue())
