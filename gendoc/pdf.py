@@ -127,6 +127,8 @@ DANGEROUS_FIELDS = frozenset({"INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPOR
                               "DDE", "DDEAUTO", "DATABASE", "RD"})
 XLINK = "http://www.w3.org/1999/xlink"
 _LINK_ELEMENTS = frozenset({"a"})  # text:a, draw:a: hyperlinks
+# OOXML elements whose r:id is a hyperlink (anything else that names one loads it)
+_HYPERLINK_USES = frozenset({"hyperlink", "hlinkClick", "hlinkHover", "hlinkMouseOver"})
 # ODF elements that pull data from other programs or files
 _ODF_DROP = frozenset({"dde-source", "dde-connection-decls", "dde-connection-decl",
                        "dde-link", "dde-links", "table-source", "section-source"})
@@ -265,17 +267,40 @@ def _neutralise_links(root) -> bool:
     return changed
 
 
-def _neutralise_relationships(root) -> bool:
+def _neutralise_relationships(root, misused: set[str]) -> bool:
     """OOXML: remove external relationships other than hyperlinks (images, OLE objects,
-    attached templates, subdocuments, frames, audio, video …); True if anything changed."""
+    attached templates, subdocuments, frames, audio, video …) and hyperlinks in ``misused``;
+    True if anything changed."""
     changed = False
     for el in list(root):
         if (_localname(el.tag) == "Relationship"
                 and (el.get("TargetMode") or "").lower() == "external"
-                and not (el.get("Type") or "").endswith("/hyperlink")):
+                and (not (el.get("Type") or "").endswith("/hyperlink")
+                     or el.get("Id") in misused)):
             root.remove(el)
             changed = True
     return changed
+
+
+def _misused_hyperlinks(zin, rels_name: str, ids: set[str], src: Path) -> set[str]:
+    """Of the external hyperlink relationships ``ids``, those that the part the relationships
+    belong to uses as anything but a hyperlink: LibreOffice loads an image's ``r:link`` or an
+    object's ``r:id`` whatever the relationship's type says."""
+    folder, _, base = rels_name.rpartition("_rels/")
+    part = folder + base[: -len(".rels")]
+    try:
+        info = zin.getinfo(part)
+    except KeyError:
+        return set()
+    if info.file_size > _PARSE_LIMIT:
+        return set(ids)
+    misused = set()
+    for el in _parse(zin.read(info), src, part).iter():
+        hyperlink = _localname(el.tag) in _HYPERLINK_USES
+        for attr, value in el.attrib.items():
+            if value in ids and not (hyperlink and _localname(attr) == "id"):
+                misused.add(value)
+    return misused
 
 
 def _parse(data: bytes, src: Path, part: str):
@@ -300,13 +325,20 @@ _INSTR_TEXT = re.compile(rb"(<(?:[\w.-]+:)?(?:del)?instrText\b[^>]*(?<!/)>)[^<]*
 _INSTR_ATTR = re.compile(rb"(\binstr\s*=\s*)(\"[^\"]*\"|'[^']*')")
 
 
-def _neutralise_part(name: str, data: bytes, markers: set[str], src: Path) -> bytes | None:
-    """The new content of one XML part, or None when it stays as it is."""
-    if len(data) > _PARSE_LIMIT and name.lower().endswith(".rels"):
+def _neutralise_rels(zin, name: str, data: bytes, src: Path) -> bytes | None:
+    """The new content of one relationships part, or None when it stays as it is."""
+    if len(data) > _PARSE_LIMIT:
         raise GendocError(f"文档中的 {name} 超过 {_PARSE_LIMIT >> 20} MiB，不转换", file=str(src))
-    if name.lower().endswith(".rels"):
-        root = _parse(data, src, name)
-        return _serialise(root) if _neutralise_relationships(root) else None
+    root = _parse(data, src, name)
+    hyperlinks = {el.get("Id") for el in root
+                  if (el.get("TargetMode") or "").lower() == "external"
+                  and (el.get("Type") or "").endswith("/hyperlink")}
+    misused = _misused_hyperlinks(zin, name, hyperlinks, src) if hyperlinks else set()
+    return _serialise(root) if _neutralise_relationships(root, misused) else None
+
+
+def _neutralise_part(name: str, data: bytes, markers: set[str], src: Path) -> bytes | None:
+    """The new content of one XML part (not relationships), or None when it stays as it is."""
     if len(data) > _PARSE_LIMIT:
         # too big to parse safely: empty every field instruction and drop every link
         if "fields" in markers:
@@ -346,11 +378,11 @@ def _stage(src: Path, dest: Path) -> int:
                     data = zin.read(info)
                     if b"external" not in data.lower():
                         continue
+                    new = _neutralise_rels(zin, name, data, src)
                 elif markers:
-                    data = zin.read(info)
+                    new = _neutralise_part(name, zin.read(info), markers, src)
                 else:
                     continue
-                new = _neutralise_part(name, data, markers, src)
                 if new is not None:
                     changes[name] = new
             if changes:

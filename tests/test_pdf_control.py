@@ -523,21 +523,27 @@ def _field(instruction_parts: list[str], result: str) -> str:
             '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
 
 
-def hostile_docx(path: Path, url: str) -> Path:
-    """External image (DrawingML and VML), linked OLE object, subdocument, altChunk,
-    attached template, INCLUDEPICTURE (whole, split across runs, simple), INCLUDETEXT,
-    LINK, and a hyperlink and a PAGE field that must survive."""
-    drawing = (
+def _linked_picture(rid: str) -> str:
+    """A DrawingML picture whose image is the relationship ``rid`` (``r:link``)."""
+    return (
         '<w:p><w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
         '<wp:extent cx="952500" cy="952500"/><wp:docPr id="1" name="p"/>'
         '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
         '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
         '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
         '<pic:nvPicPr><pic:cNvPr id="1" name="p"/><pic:cNvPicPr/></pic:nvPicPr>'
-        '<pic:blipFill><a:blip r:link="rIdX1"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+        f'<pic:blipFill><a:blip r:link="{rid}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
         '<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="952500" cy="952500"/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
         '</a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>')
+
+
+def hostile_docx(path: Path, url: str) -> Path:
+    """External image (DrawingML, VML, and one behind a relationship that calls itself a
+    hyperlink), linked OLE object, subdocument, altChunk, attached template, INCLUDEPICTURE
+    (whole, split across runs, simple), INCLUDETEXT, LINK, and a hyperlink and a PAGE field
+    that must survive."""
+    drawing = _linked_picture("rIdX1") + _linked_picture("rIdE")
     vml = ('<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" id="s1" '
            'style="width:50pt;height:50pt"><v:imagedata r:id="rIdX2"/></v:shape></w:pict></w:r></w:p>')
     ole = ('<w:p><w:r><w:object w:dxaOrig="1000" w:dyaOrig="1000">'
@@ -560,6 +566,7 @@ def hostile_docx(path: Path, url: str) -> Path:
             + _rel("rIdX3", "oleObject", f"{url}/ole.xlsx")
             + _rel("rIdX4", "subDocument", f"{url}/sub.docx")
             + _rel("rIdX5", "aFChunk", f"{url}/chunk.html")
+            + _rel("rIdE", "hyperlink", f"{url}/evasion.png")
             + _rel("rIdH", "hyperlink", f"{url}/clicked-only"))
     return make_docx(path, body, rels, _rel("rIdT1", "attachedTemplate", f"{url}/t.dotx"))
 
@@ -652,7 +659,8 @@ def test_without_protection_libreoffice_does_fetch(tmp_path, server, monkeypatch
     _unprotected(monkeypatch)
     pdf.docx_to_pdf_many(hostile_documents(tmp_path, server), tmp_path / "out")
     assert server.connections, "LibreOffice fetched nothing even unprotected"
-    assert "/drawing.png" in server.paths and "/odt.png" in server.paths
+    for path in ("/drawing.png", "/evasion.png", "/odt.png"):
+        assert path in server.paths
 
 
 @pytest.mark.libreoffice
