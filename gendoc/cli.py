@@ -209,4 +209,7 @@ def verify(file, keep_pdf, timeout):
 from . import batch_cli, roll_cli  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m gendoc.cli``: run the group of the imported module, on which roll_cli and
+    # batch_cli registered their commands (this file runs twice: as __main__ and as gendoc.cli)
+    from gendoc.cli import main as _main
+    _main()

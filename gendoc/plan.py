@@ -102,7 +102,8 @@ class Issuer(Strict):
 class DocNumber(Strict):
     code: Text = Field(description="机关代字，如 卫党发")
     year: int = Field(ge=YEAR_MIN, le=YEAR_MAX, description="年份，四位")
-    seq: int = Field(ge=1, le=99999, description="发文顺序号，不加“第”、不编虚位")
+    seq: int | None = Field(None, ge=1, le=99999,
+                            description="发文顺序号，不加“第”、不编虚位；印发前取号填写（gendoc roll 滚动到新一年时清空）")
 
     @field_validator("code")
     @classmethod
@@ -112,7 +113,7 @@ class DocNumber(Strict):
         return fixed_form(v, "机关代字")
 
     def __str__(self) -> str:
-        return f"{self.code}〔{self.year}〕{self.seq}号"
+        return f"{self.code}〔{self.year}〕{self.seq if self.seq is not None else '　　'}号"
 
 
 class Secrecy(Strict):
@@ -493,6 +494,13 @@ def check_dates(plan: "Plan") -> None:
             warn(plan, ("phases", i, "when"), f"阶段“{b.name}”开始早于前一阶段“{a.name}”")
 
 
+def check_doc_number(plan: "Plan") -> None:
+    """A 文号 without its sequence number: a draft, or a plan just rolled to a new year."""
+    dn = plan.meta.doc_number
+    if dn is not None and dn.seq is None:
+        warn(plan, ("meta", "doc_number"), "发文字号还没有顺序号（seq）：印发前请向文书部门取号后填写")
+
+
 def _section_depth_errors(data: Any, path: tuple) -> list[tuple[tuple, str]]:
     """Sections nested deeper than four levels, found before pydantic recurses."""
     out = []
@@ -622,6 +630,7 @@ def validate(data: Any, lines: LineMap, file: str) -> Plan:
         plan = Plan.model_validate(data)
         plan._file, plan._lines = file, lines
         check_dates(plan)
+        check_doc_number(plan)
         return plan
     except ValidationError as exc:
         seen = set()
