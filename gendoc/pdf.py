@@ -234,8 +234,9 @@ def _neutralise_fields(root) -> bool:
             stack[-1].append(el)
         elif name == "fldSimple" and _dangerous(_attribute(el, "instr") or ""):
             simple.append(el)
-    for instr in stack:  # fields never ended
-        settle(instr)
+    for instr, separated in zip(stack, closed):  # fields never ended
+        if not separated:
+            settle(instr)
     for el in simple:
         parent = el.getparent()
         at = parent.index(el)
