@@ -7,9 +7,7 @@ Every error a user can cause is a :class:`GendocError`; it becomes one message p
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 import warnings
 from pathlib import Path
 
@@ -38,15 +36,6 @@ def _fail(exc: GendocError) -> None:
     sys.exit(1)
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised on the main thread so that every ``finally`` runs (temporary files and
-    LibreOffice are cleaned up) before gendoc exits."""
-
-
-def _on_sigterm(signum, frame):
-    raise _Terminated()
-
-
 class _Command(click.Command):
     """Turns GendocError (and stray OS errors on user paths) into a message and exit 1."""
 
@@ -55,20 +44,20 @@ class _Command(click.Command):
         super().__init__(*args, **kwargs)
 
     def invoke(self, ctx):
+        from .pdf import Terminated, terminate_on_sigterm
         warnings.showwarning = _show_warning
         warnings.simplefilter("always", GendocWarning)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _on_sigterm)
+        terminate_on_sigterm()   # SIGTERM/SIGHUP run every finally: temporary files, LibreOffice
         try:
             return super().invoke(ctx)
         except GendocError as exc:
             _fail(exc)
+        except Terminated:
+            click.echo("已终止；没有写出不完整的文件。", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("已中断；没有写出不完整的文件。", err=True)
             sys.exit(130)
-        except _Terminated:
-            click.echo("已终止；没有写出不完整的文件。", err=True)
-            sys.exit(143)
         except (OSError, UnicodeError) as exc:
             _fail(GendocError(f"{type(exc).__name__}: {exc}"))
 
@@ -187,7 +176,7 @@ def fonts():
               help="把测量用的 PDF 保存到这里（.pdf 文件）")
 @_timeout_opt
 def verify(file, keep_pdf, timeout):
-    """按 GB/T 9704-2012 测量 .docx 或 .pdf 的版面，逐条报告通过或不通过。"""
+    """按 GB/T 9704-2012 测量 .docx、.dotx、.odt 或 .pdf 的版面，逐条报告通过、不通过或不适用。"""
     from .outputs import check_destination
     from .verify import verify as run_verify
     keep = None

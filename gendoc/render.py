@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -382,18 +381,11 @@ def render_file(plan_path: Path, out: "str | Path | None" = None, *, template_di
 
 
 def _pdf_bytes(data: bytes, target: Path, timeout: float | None) -> bytes:
-    """The PDF of a .docx not yet written: converted from a private copy under its real name;
-    errors name the real output file."""
-    from .pdf import docx_to_pdf
-    with tempfile.TemporaryDirectory(prefix="gendoc-pdf-") as work:
-        src = Path(work) / target.name
-        src.write_bytes(data)
-        try:
-            kw = {} if timeout is None else {"timeout": timeout}
-            return docx_to_pdf(src, Path(work) / "pdf", **kw).read_bytes()
-        except GendocError as exc:
-            exc.file = str(target.with_suffix(".pdf"))
-            raise
+    """The PDF of a .docx not yet written, converted in LibreOffice's private folder (gone
+    when the conversion ends, however it ends); errors name the real output file."""
+    from .pdf import converted
+    with converted(target, data=data, timeout=timeout) as pdf:
+        return pdf.read_bytes()
 
 
 def _template_files(template_dirs: tuple[str, ...]) -> list[Path]:

@@ -48,10 +48,9 @@ the same way: gendoc calibrates it at 72 mm from the sheet top (35 mm below the 
 from __future__ import annotations
 
 import math
+import io
 import re
-import shutil
 import statistics
-import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -1994,6 +1993,13 @@ def open_package(path: Path) -> DocxFacts | None:
             return None
 
 
+def _keep(dest: Path, data: bytes) -> None:
+    """--keep-pdf: the measured PDF, written atomically (gendoc.outputs)."""
+    from .outputs import write_atomic
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(dest, data)
+
+
 def verify(path: Path, *, keep_pdf: Path | None = None, timeout: float | None = None) -> Report:
     """Check a .docx, .dotx, .odt or .pdf against GB/T 9704-2012 by measuring its pages.
 
@@ -2022,25 +2028,24 @@ def verify(path: Path, *, keep_pdf: Path | None = None, timeout: float | None = 
     if suffix == ".pdf":
         if _head(path, 5) != b"%PDF-":
             raise GendocError("不是 PDF 文件（开头没有 %PDF-）；请重新导出 PDF 再试", file=str(path))
-        if dest is not None and dest.resolve() != path.resolve():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dest)
         count, rules = check_pdf(path)
+        if dest is not None and not (dest.exists() and dest.samefile(path)):
+            _keep(dest, path.read_bytes())
         return Report(path, dest or path, count, rules)
 
     facts = open_package(path)
-    from .pdf import docx_to_pdf
+    from .pdf import converted
 
-    with tempfile.TemporaryDirectory(prefix="gendoc-verify-") as tmp:
-        src = path
-        grid = facts.char_grid if facts else None
-        if grid is not None and grid.spacing is not None:
-            (Path(tmp) / "grid").mkdir()
-            src = grid_copy(path, Path(tmp) / "grid" / f"{path.stem}.docx", grid.spacing)
-            grid.emulated = True
-        pdf = docx_to_pdf(src, Path(tmp), timeout=timeout)
+    data = None
+    grid = facts.char_grid if facts else None
+    if grid is not None and grid.spacing is not None:
+        buf = io.BytesIO()
+        grid_copy(path, buf, grid.spacing)
+        data = buf.getvalue()
+        grid.emulated = True
+    # the PDF lives in the conversion's private folder, gone when the block ends
+    with converted(path, data=data, timeout=timeout) as pdf:
         count, rules = check_pdf(pdf, facts)
         if dest is not None:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(pdf, dest)
+            _keep(dest, pdf.read_bytes())
     return Report(path, dest, count, rules)

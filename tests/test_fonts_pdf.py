@@ -288,7 +288,7 @@ def test_docx_to_pdf_many_same_stem_same_out_dir_is_an_error(tmp_path):
     b = tmp_path / "y" / "doc.docx"
     a.write_bytes(b"")
     b.write_bytes(b"")
-    with pytest.raises(GendocError, match="both"):
+    with pytest.raises(GendocError, match="都会转换成"):
         docx_to_pdf_many([a, b], tmp_path / "out")
 
 
@@ -331,7 +331,7 @@ def test_missing_soffice_names_the_package(tmp_path, monkeypatch):
 
 
 def test_missing_source_is_an_error(tmp_path):
-    with pytest.raises(GendocError, match="no such file"):
+    with pytest.raises(GendocError, match="找不到要转换成 PDF 的文件"):
         docx_to_pdf(tmp_path / "nope.docx")
 
 
@@ -343,7 +343,7 @@ def test_unreadable_docx_reports_soffice_error(tmp_path):
     with pytest.raises(GendocError) as info:
         docx_to_pdf(src)
     message = str(info.value)
-    assert "no PDF" in message
+    assert "LibreOffice 没有生成 PDF" in message
     assert "could not be loaded" in message  # soffice's own error line
     assert "broken.docx" in message
     assert not (tmp_path / "broken.pdf").exists()
@@ -353,6 +353,6 @@ def test_unreadable_docx_reports_soffice_error(tmp_path):
 @pytest.mark.skipif(not have_soffice(), reason="LibreOffice (soffice) not installed")
 def test_timeout_is_reported_in_seconds(tmp_path):
     src = make_docx(tmp_path / "slow.docx", [("正文", "仿宋_GB2312")])
-    with pytest.raises(GendocError, match=r"within 0\.05 seconds"):
+    with pytest.raises(GendocError, match=r"0\.05 秒内"):
         docx_to_pdf(src, timeout=0.05)
     assert not (tmp_path / "slow.pdf").exists()

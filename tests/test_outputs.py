@@ -210,9 +210,14 @@ def test_pdf_failure_leaves_neither_new_file(tmp_path, monkeypatch):
     docx_before, pdf_before = out.read_bytes(), (tmp_path / "a.pdf").read_bytes()
     import gendoc.pdf
 
-    def broken(src, out_dir=None, timeout=None):
-        raise GendocError("LibreOffice 没有生成 PDF", file=str(src))
-    monkeypatch.setattr(gendoc.pdf, "docx_to_pdf", broken)
+    import contextlib
+
+    @contextlib.contextmanager
+    def broken(src, *, data=None, timeout=None):
+        assert data is not None and not Path(src).with_suffix(".pdf").read_bytes().startswith(b"%PDF-1.4 new")
+        raise GendocError("LibreOffice 没有生成 PDF", file=str(Path(src).with_suffix(".pdf")))
+        yield  # pragma: no cover
+    monkeypatch.setattr(gendoc.pdf, "converted", broken)
     plan = tmp_path / "p.yaml"
     plan.write_text(MINIMAL.read_text(encoding="utf-8").replace("schema_version: 1", "schema_version: 1\n# 改过"),
                     encoding="utf-8")

@@ -196,8 +196,6 @@ def test_killed_gendoc_leaves_no_soffice_and_no_folder(tmp_path, long_docx, sig)
 @needs_proc
 @pytest.mark.libreoffice
 @needs_soffice
-@pytest.mark.xfail(strict=True, reason="render.py converts in a gendoc-pdf-* folder of its own, "
-                   "which kill -9 leaves behind; it should use gendoc.pdf.converted")
 def test_killed_render_pdf_leaves_no_temporary_folder(tmp_path):
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
