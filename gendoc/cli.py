@@ -127,13 +127,15 @@ def check(plans, template_dirs):
     """只检查计划（格式、字段、日期、模板），不写任何文件。"""
     from .plan import load_plan
     from .render import build_document
+    from .typeset import Typesetter
     failed = 0
     for name in plans:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", GendocWarning)
                 plan = load_plan(name)
-                build_document(plan, tuple(template_dirs))
+                # typeset too: whatever check accepts, render renders
+                Typesetter().render(build_document(plan, tuple(template_dirs)))
             for w in caught:
                 if issubclass(w.category, GendocWarning):
                     text = str(w.message)

@@ -169,7 +169,9 @@ def fontconfig_file() -> Path:
 # font report
 # ---------------------------------------------------------------------------------------
 
-FONTCONFIG_MISSING = "fontconfig not found"
+FONTCONFIG_MISSING = "找不到 fontconfig（fc-match），无法判断字体"
+METRICS_CJK = "是（全角中文字体）"
+METRICS_UNKNOWN = "未知"
 
 
 def _norm(family: str) -> str:
@@ -199,14 +201,14 @@ def _fc_match(name: str, fontconfig_file: Path | None, fc_match: str) -> dict | 
 
 def _metrics(standard: str, spec: dict, fallback: str | None, fallback_ok: bool) -> str:
     if fallback is None:
-        return "unknown"
+        return METRICS_UNKNOWN
     if not fallback_ok:
-        return f"no: falls back to {fallback}, not one of {', '.join(spec['fallbacks'])}"
+        return f"否：代替的是 {fallback}，不是预定的 {'、'.join(spec['fallbacks'])}"
     if spec.get("cjk"):
-        return "yes (full-width CJK)"
+        return METRICS_CJK
     if standard == "Times New Roman" and _norm(fallback) == _norm("Liberation Serif"):
-        return "yes (Liberation Serif is metric-compatible with Times New Roman)"
-    return "unknown"
+        return "是（Liberation Serif 与 Times New Roman 字宽相同）"
+    return METRICS_UNKNOWN
 
 
 def font_report() -> list[dict]:
@@ -240,7 +242,7 @@ def font_report() -> list[dict]:
             "fallback_style": None,
             "fallback_file": None,
             "fallback_ok": None,
-            "metrics": "unknown",
+            "metrics": METRICS_UNKNOWN,
             "status": FONTCONFIG_MISSING,
         }
         rows.append(row)
@@ -249,7 +251,7 @@ def font_report() -> list[dict]:
         wanted = {_norm(n) for n in _names(standard)}
         system = _fc_match(standard, None, fc_match)
         if system is None:
-            row["status"] = f"{FONTCONFIG_MISSING} (fc-match failed)"
+            row["status"] = f"{FONTCONFIG_MISSING}（fc-match 运行失败）"
             continue
         hit = next((f for f in system["families"] if _norm(f) in wanted), None)
         row["installed"] = hit is not None
@@ -267,15 +269,15 @@ def font_report() -> list[dict]:
                 ok = "bold" in ours["style"].casefold() or ours["weight"] == "200"
             row["fallback_ok"] = ok
         if hit:
-            row["metrics"] = "yes (the font itself)"
-            row["status"] = f"installed ({hit})"
+            row["metrics"] = "是（就是这种字体）"
+            row["status"] = f"已安装（{hit}）"
         else:
             row["metrics"] = _metrics(standard, spec, row["fallback"], bool(row["fallback_ok"]))
             style = f" {row['fallback_style']}" if row["fallback_style"] else ""
-            row["status"] = (f"not installed; renders with {row['fallback']}{style}; "
-                             f"metrics kept: {row['metrics']}")
+            row["status"] = (f"未安装；以 {row['fallback']}{style} 代替显示；"
+                             f"字宽不变：{row['metrics']}")
             if spec["bold"] and spec.get("cjk"):
-                row["status"] += "; the look differs (no free 小标宋)"
+                row["status"] += "；字形不同（没有免费的小标宋）"
     return rows
 
 

@@ -74,7 +74,7 @@ def decode(raw: bytes, file: str) -> str:
         # GBK text is read, but say so: a file that mixes encodings would be silently wrong.
         import warnings
         from .errors import GendocWarning
-        warnings.warn(GendocWarning(f"{file}: 文件不是 UTF-8，已按 GBK/GB18030 编码读取；"
+        warnings.warn(GendocWarning(f"{file}:{line}: 文件不是 UTF-8（从这一行起），已按 GBK/GB18030 编码读取；"
                                     "建议以 UTF-8 编码另存"), stacklevel=2)
     if "\x00" in text:
         raise GendocError(_NUL_MESSAGE, file=file)

@@ -165,10 +165,10 @@ def test_font_report_fallbacks_and_metrics():
         assert row["fallback_ok"] is True, row
         assert row["fallback"] == STANDARD_FONTS[name]["fallbacks"][0], row
         if STANDARD_FONTS[name]["cjk"]:
-            assert row["metrics"] == "yes (full-width CJK)"
-            assert "metrics kept: yes (full-width CJK)" in row["status"]
+            assert row["metrics"] == fonts.METRICS_CJK
+            assert f"字宽不变：{fonts.METRICS_CJK}" in row["status"]
         else:
-            assert "metric-compatible" in row["metrics"]
+            assert "字宽相同" in row["metrics"]
     if not rows["方正小标宋简体"]["installed"]:
         assert rows["方正小标宋简体"]["fallback_style"] == "Bold"
     text = fonts.format_font_report()
@@ -180,9 +180,9 @@ def test_font_report_without_fontconfig(monkeypatch):
     rows = font_report()
     assert len(rows) == 6
     for row in rows:
-        assert row["status"] == "fontconfig not found"
+        assert row["status"] == fonts.FONTCONFIG_MISSING
         assert row["installed"] is None and row["fallback"] is None
-    assert "fontconfig not found" in fonts.format_font_report(rows)
+    assert fonts.FONTCONFIG_MISSING in fonts.format_font_report(rows)
 
 
 # --- .docx -> .pdf ------------------------------------------------------------------------
