@@ -32,6 +32,7 @@ import copy
 import csv
 import dataclasses
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -46,6 +47,7 @@ import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -73,7 +75,6 @@ _CSV_ALIASES = {"编号": "id", "名称": "name", "全称": "name", "简称": "s
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 _BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN = re.compile(r"[\u0020-\u007e\u00c0-\u024f]")
 _SENTENCE_END = "。；！？\n"
 # tokens and markers of the shared path: supplementary private use area (gendoc's markup
@@ -592,35 +593,43 @@ class Parent:
         return Rendered(data, layout.pages, document_text(doc), "".join(doc.title_lines), _caught(caught))
 
     # ---- the shared path
-    def can_share(self, branch: Branch) -> bool:
+    def share_key(self, branch: Branch) -> tuple | None:
+        """The branch's group on the shared path, or None when it takes the full path.
+
+        Branches with equal keys share one typesetting: per value its shape (lengths of its
+        stretches of Chinese and of Latin letters and digits), or the value itself where a
+        title holds it. Only branches that change terms and lists qualify, and only with
+        values of a shape the shared path can stand in for."""
         if branch.structural or self._base() is None:
-            return False
+            return None
+        if any(k not in self.terms for k in branch.terms):
+            return None
         base = self._base()
-        if any(k not in self.terms or not _CJK.fullmatch(v) for k, v in branch.terms.items()):
-            return False
-        for k, values in (("recipients", branch.recipients), ("cc", branch.reports_to)):
-            if values is not None and (k not in base.lists or len(values) > MAX_LIST_SLOTS
-                                       or not all(_plain_item(v) for v in values)):
-                return False
-        return True
+        key = []
+        for slot, value in self.slot_values(branch).items():
+            if isinstance(value, list):
+                shapes = tuple(_shape(v) for v in value)
+                if len(value) > MAX_LIST_SLOTS or None in shapes:
+                    return None
+                key.append((slot, shapes))
+            elif slot in base.literal:
+                key.append((slot, value))
+            else:
+                shape = _shape(value)
+                if shape is None:
+                    return None
+                key.append((slot, shape))
+        return tuple(key)
+
+    def can_share(self, branch: Branch) -> bool:
+        return self.share_key(branch) is not None
 
     def _base(self) -> "_SharedBase | None":
         if self._shared_base is None:
             self._shared_base = _SharedBase.build(self) or False
         return self._shared_base or None
 
-    def group_key(self, branch: Branch) -> tuple:
-        base = self._base()
-        values = self.slot_values(branch)
-        key = []
-        for slot, value in values.items():
-            if isinstance(value, list):
-                key.append((slot, tuple(len(v) for v in value)))
-            else:
-                key.append((slot, value) if slot in base.literal else (slot, len(value)))
-        return tuple(key)
-
-    def slot_values(self, branch: Branch) -> dict[str, str]:
+    def slot_values(self, branch: Branch) -> dict[str, Any]:
         """The text each token stands for in this branch's document."""
         base = self._base()
         mapping = self.term_map(branch)
@@ -635,14 +644,15 @@ class Parent:
                 out[k] = p.sub(lambda m: own[m.group()], v) if p else v
         for k in base.lists:
             values = {"recipients": branch.recipients, "cc": branch.reports_to}[k]
-            if values is None:
-                values = base.parent_lists[k]
-            out[k] = values  # type: ignore[assignment]
+            out[k] = list(base.parent_lists[k] if values is None else values)
         return out
 
-    def render_shared(self, branch: Branch) -> Rendered:
+    def render_shared(self, branch: Branch, key: tuple | None = None) -> Rendered:
+        """The branch by the shared path (the full path when it does not qualify)."""
+        key = key if key is not None else self.share_key(branch)
+        if key is None:
+            return self.render_full(branch)
         values = self.slot_values(branch)
-        key = self.group_key(branch)
         group = self._groups.get(key, False)
         if group is False:
             group = self._groups[key] = _Group.build(self, values)
@@ -664,14 +674,35 @@ def _overridden(branch: Branch, path: tuple) -> tuple | None:
     return path if path else None
 
 
-def _plain_item(v: str) -> bool:
-    """A list item the shared path can stand in for: one character wide each, no Latin."""
-    return bool(v) and not _LATIN.search(v) and all(text_width(c) == 1 for c in v) \
-        and not re.search(r"\s", v) and strip_end(v) == v
+_SEGMENTS = re.compile(r"[0-9A-Za-z]+|[^0-9A-Za-z]+")
+_SHARED_PUNCT = set("（）〔〕【】《》“”‘’·—－")
+_MAX_SEGMENTS = 32
 
 
-def _tok(i: int) -> str:
-    return chr(_TOKEN_BASE + i)
+@lru_cache(maxsize=65536)
+def _shape(v: str) -> tuple | None:
+    """How the shared path stands in for a value: ``(("c", 3), ("l", 2), ("c", 4))`` for
+    县第12人民医院 (three and four Chinese characters around two digits); None when a
+    character could make the layout differ from its stand-in (spaces, half-width punctuation,
+    narrow or combining characters, punctuation a sentence may end with)."""
+    if not v or len(v) > 200:
+        return None
+    out = []
+    for m in _SEGMENTS.finditer(v):
+        seg = m.group()
+        if seg[0].isascii():
+            out.append(("l", len(seg)))
+            continue
+        for c in seg:
+            if not (unicodedata.category(c).startswith("L") or c in _SHARED_PUNCT) \
+                    or text_width(c) != 1 or ord(c) >= 0xE000 and ord(c) <= 0xF8FF or ord(c) >= 0xF0000:
+                return None
+        out.append(("c", len(seg)))
+    return tuple(out) if len(out) <= _MAX_SEGMENTS else None
+
+
+def _tok(slot_index: int, segment: int = 0) -> str:
+    return chr(_TOKEN_BASE + slot_index * _MAX_SEGMENTS + segment)
 
 
 class _SharedBase:
@@ -682,6 +713,7 @@ class _SharedBase:
         self.lists: list[str] = []
         self.parent_lists: dict[str, list[str]] = {}
         self.chars: dict[str, str] = {}     # slot -> token character
+        self.index: dict[str, int] = {}     # term slot -> its number
         self.literal: set[str] = set()      # slots that must be kept as exact text
         self.doc: Document | None = None
         self.warnings: list[str] = []
@@ -691,25 +723,23 @@ class _SharedBase:
     def build(cls, parent: Parent) -> "_SharedBase | None":
         base = cls()
         text_all = json.dumps(parent.data, ensure_ascii=False)
-        if re.search("[\U000f0000-\U000fffff]", text_all):
+        if re.search("[\U000f0000-\U000fffff\u0180-\u024f]", text_all):
             return None
         values = list(parent.terms.values())
         if len(set(values)) != len(values):
             return None
         slots = [k for k in TERMS if k in parent.terms]
         base.term_slots = slots
-        n = 0
-        for k in slots:
+        for n, k in enumerate(slots):
             base.chars[k] = _tok(n)
-            n += 1
+            base.index[k] = n
         mapping = {parent.terms[k]: base.chars[k] for k in slots}
         data = substitute(parent.data, mapping)
         meta = data["meta"]
         for k in slots:
             meta["issuer"][k] = base.chars[k]
-        for k, key in (("recipients", "recipients"), ("cc", "cc")):
+        for n, (k, key) in ((4, ("recipients", "recipients")), (5, ("cc", "cc"))):
             base.chars[k] = _tok(n)
-            n += 1
             base.parent_lists[k] = list(getattr(parent.plan.meta, key))
             meta[key] = [base.chars[k]]
         try:
@@ -736,48 +766,75 @@ class _SharedBase:
         return base
 
 
-_RUNS = re.compile("[\U000f0000-\U000f00ff]+")
+
+
+_LATIN_FIRST, _LATIN_LAST = 0x180, 0x24F    # Latin Extended-B: stand-ins for digits and letters
+_RUNS = re.compile("[\U000f0000-\U000fffff\u0180-\u024f]+")
+
+
+class _NoShare(Exception):
+    pass
+_LIST_BASE = {"recipients": 8, "cc": 8 + MAX_LIST_SLOTS}
 
 
 class _Group:
-    """Branches whose values have the same lengths: typeset once, filled per branch."""
+    """Branches whose values have the same shapes: typeset once, filled per branch."""
 
     def __init__(self):
-        self.xml: list = []          # str pieces and slot names, alternating
+        self.xml: list = []          # str pieces and (slot, item, segment) references
         self.text: list = []
         self.core = b""
-        self.custom = b""
+        self.custom = ""
         self.pages = 0
         self.title = ""
         self.warnings: list = []
-        self.char_slot: dict[str, tuple[str, int]] = {}  # marker char -> (slot, run length)
+        self.pieces: list = []
+        self.core_entry: tuple = ()
+        self.char_slot: dict[str, tuple] = {}  # marker char -> (slot, item, segment, length)
+        self._latin = _LATIN_FIRST
+
+    def _marker(self, slot: str, item: int | None, index: int, value: str) -> str:
+        """A stand-in of the same shape: each Chinese stretch a run of one private-use
+        character, each stretch of Latin letters and digits a run of one Latin Extended-B
+        letter (as wide as a digit, and set in a Latin run as digits are)."""
+        out = []
+        for j, m in enumerate(_SEGMENTS.finditer(value)):
+            seg = m.group()
+            if seg[0].isascii():
+                if self._latin > _LATIN_LAST:
+                    raise _NoShare()
+                ch = chr(self._latin)
+                self._latin += 1
+            else:
+                ch = _tok(index, j)
+            self.char_slot[ch] = (slot, item, j, len(seg))
+            out.append(ch * len(seg))
+        return "".join(out)
 
     @classmethod
     def build(cls, parent: Parent, values: dict) -> "_Group | None":
+        try:
+            return cls._build(parent, values)
+        except _NoShare:
+            return None
+
+    @classmethod
+    def _build(cls, parent: Parent, values: dict) -> "_Group | None":
         base = parent._base()
         g = cls()
         doc = copy.deepcopy(base.doc)
         repl: dict[str, str] = {}
         for k in base.term_slots:
             ch = base.chars[k]
-            repl[ch] = values[k] if k in base.literal else ch * len(values[k])
-            g.char_slot[ch] = (k, len(values[k]))
+            repl[ch] = values[k] if k in base.literal else g._marker(k, None, base.index[k], values[k])
         fill = _filler(repl)
         _map_strings(doc, fill)
         if base.title_token and parent.plan.meta.title_lines is None:
             doc.title_lines = break_title("".join(doc.title_lines))   # as build_document does
-        # lists: one marker character per item, each item its own slot
-        for k, n0 in (("recipients", 0x40), ("cc", 0x60)):
-            items = values[k]
-            markers = []
-            for i, v in enumerate(items):
-                ch = chr(_TOKEN_BASE + n0 + i)
-                g.char_slot[ch] = (f"{k}:{i}", len(v))
-                markers.append(ch * len(v))
-            if k == "recipients":
-                doc.recipients = "、".join(strip_end(m) for m in markers) or None
-            else:
-                doc.banji.cc = markers
+        lists = {k: [g._marker(k, i, _LIST_BASE[k] + i, v) for i, v in enumerate(values[k])]
+                 for k in ("recipients", "cc")}
+        doc.recipients = "、".join(strip_end(r) for r in lists["recipients"]) or None  # as build_document
+        doc.banji.cc = lists["cc"]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GendocWarning)
             data, layout = parent.ts.render(doc)
@@ -789,6 +846,11 @@ class _Group:
         g.text = g._cut(document_text(doc))
         if g.xml is None or g.text is None:
             return None
+        # the fixed pieces compressed once: a deflate stream may be made of separately
+        # flushed pieces, so each document compresses only its own values
+        g.pieces = [p if isinstance(p, tuple) else [p.encode("utf-8"), _deflate_piece(p.encode("utf-8"))]
+                    for p in g.xml if p]
+        g.core_entry = _zip_entry("docProps/core.xml", g.core, 6)
         g.pages = layout.pages
         g.title = "".join(doc.title_lines)
         g.warnings = [g._cut(w) or [w] for w in [fill(w) for w in base.warnings] + _caught(caught)]
@@ -802,41 +864,52 @@ class _Group:
             run = m.group()
             i = 0
             while i < len(run):
-                ch = run[i]
-                if ch not in self.char_slot:
+                ref = self.char_slot.get(run[i])
+                if ref is None or run[i:i + ref[3]] != run[i] * ref[3]:
                     return None
-                slot, n = self.char_slot[ch]
-                if run[i:i + n] != ch * n:
-                    return None
-                out.append((slot,))
-                i += n
+                out.append(ref[:3])
+                i += ref[3]
             pos = m.end()
         out.append(s[pos:])
         return out
 
-    def _join(self, pieces: list, values: dict, escape: bool) -> str:
+    @staticmethod
+    def _join(pieces: list, segments: dict, escape: bool) -> str:
         out = []
         for p in pieces:
             if isinstance(p, tuple):
-                slot = p[0]
-                if ":" in slot:
-                    k, i = slot.split(":")
-                    v = values[k][int(i)]
-                else:
-                    v = values[slot]
+                v = segments[p]
                 out.append(_xml_escape(v) if escape else v)
             else:
                 out.append(p)
         return "".join(out)
 
     def render(self, values: dict) -> Rendered:
-        xml = self._join(self.xml, values, True).encode("utf-8")
-        parts_var = [("word/document.xml", xml), ("docProps/core.xml", self.core)]
-        fp = package_fingerprint([*static_parts(), *parts_var])
+        segments = {}
+        for slot, value in values.items():
+            for item, v in (enumerate(value) if isinstance(value, list) else ((None, value),)):
+                for j, m in enumerate(_SEGMENTS.finditer(v)):
+                    segments[(slot, item, j)] = m.group()
+        raw, comp, done = [], [], {}
+        for p in self.pieces:
+            if isinstance(p, tuple):
+                v = segments[p]
+                if v not in done:
+                    b = _xml_escape(v).encode("utf-8")
+                    done[v] = (b, _deflate_piece(b))
+                b, c = done[v]
+                raw.append(b)
+                comp.append(c)
+            else:
+                raw.append(p[0])
+                comp.append(p[1])
+        xml = b"".join(raw)
+        fp = package_fingerprint([*static_parts(), ("word/document.xml", xml), ("docProps/core.xml", self.core)])
         custom = re.sub(r"sha256:[0-9a-f]{64}", fp, self.custom).encode("utf-8")
-        data = zip_package([*parts_var, ("docProps/custom.xml", custom)])
-        return Rendered(data, self.pages, self._join(self.text, values, False), self.title,
-                        [self._join(w, values, False) for w in self.warnings], shared=True)
+        doc_entry = (b"word/document.xml", b"".join(comp) + _FINAL_BLOCK, zlib.crc32(xml), len(xml), 8)
+        data = zip_package([doc_entry, self.core_entry, _zip_entry("docProps/custom.xml", custom, 6)])
+        return Rendered(data, self.pages, self._join(self.text, segments, False), self.title,
+                        [self._join(w, segments, False) for w in self.warnings], shared=True)
 
 
 def _xml_escape(s: str) -> str:
@@ -881,19 +954,27 @@ def _map_list(lst: list, fn) -> list:
 _STATIC_ZIP: list | None = None
 
 
-def _zip_entry(name: str, data: bytes, level: int) -> tuple[bytes, bytes, int, int, int]:
+def _zip_entry(name: str, data: bytes, level: int = 6) -> tuple[bytes, bytes, int, int, int]:
     c = zlib.compressobj(level, zlib.DEFLATED, -15)
     comp = c.compress(data) + c.flush()
     return name.encode("utf-8"), comp, zlib.crc32(data), len(data), 8
 
 
-def zip_package(parts: list[tuple[str, bytes]], level: int = 1) -> bytes:
-    """A .docx package: gendoc's static parts (compressed once per process) and ``parts``.
-    Same parts in the same order as :meth:`gendoc.typeset.Typesetter.render`."""
+_FINAL_BLOCK = b"\x03\x00"   # an empty last block ends a stream of flushed pieces
+
+
+def _deflate_piece(data: bytes) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
+def zip_package(entries: list[tuple]) -> bytes:
+    """A .docx package: gendoc's static parts (compressed once per process) and ``entries``
+    (from :func:`_zip_entry`), in the order of :meth:`gendoc.typeset.Typesetter.render`."""
     global _STATIC_ZIP
     if _STATIC_ZIP is None:
         _STATIC_ZIP = [_zip_entry(n, d, 6) for n, d in static_parts()]
-    entries = _STATIC_ZIP + [_zip_entry(n, d, level) for n, d in parts]
+    entries = _STATIC_ZIP + list(entries)
     t = time.localtime()
     dtime = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
     ddate = ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
@@ -1038,6 +1119,7 @@ class Job:
     branch: Branch
     parent: str
     file_name: str
+    key: tuple | None = None      # the shared path's group, None for the full path
 
 
 @dataclass
@@ -1059,10 +1141,9 @@ def _render_job(job: Job) -> tuple[dict, bytes | None]:
     row = dict(id=b.id, name=b.name, file="", pages="", pdf="", pdf_pages="", sha256="",
                path="", status=STATUS_FAILED, warnings=[], message="")
     try:
-        shared = _CTX["options"].shared and parent.can_share(b)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GendocWarning)
-            r = parent.render_shared(b) if shared else parent.render_full(b)
+            r = parent.render_shared(b, job.key) if job.key is not None else parent.render_full(b)
         row["path"] = "共享" if r.shared else "完整"
         row["warnings"] = r.warnings + _caught(caught)
     except GendocError as exc:
@@ -1084,26 +1165,42 @@ def _render_job(job: Job) -> tuple[dict, bytes | None]:
 
 
 def _run_chunk(jobs: list[Job]) -> list[tuple[int, dict]]:
-    """A worker's share: render, write each .docx atomically, convert the chunk to PDF in one
-    LibreOffice call. In the main process a Ctrl-C stops between documents."""
+    """A worker's share: render the chunk, write its documents in one :func:`write_all`
+    (each file complete or absent), convert them to PDF in one LibreOffice call. In the main
+    process a Ctrl-C stops between documents; what was rendered is still written."""
     out_dir: Path = _CTX["options"].out_dir
     stop = _CTX.get("stop")
     results = []
-    written = []
+    files = []
     for job in jobs:
         if stop and stop[0]:
             break
         row, data = _render_job(job)
         if data is not None:
-            try:
-                write_all([(out_dir / job.file_name, data)])
-                written.append((job, row))
-            except GendocError as exc:
-                row.update(status=STATUS_FAILED, file="", sha256="", message=exc.located())
+            files.append((job, row, data))
         results.append((job.index, row))
-    if _CTX["options"].pdf and written:
-        _convert(written, out_dir, _CTX["options"].timeout)
+    if files:
+        try:
+            _write_files([(out_dir / job.file_name, data) for job, _, data in files])
+        except GendocError as exc:
+            for _, row, _ in files:
+                row.update(status=STATUS_FAILED, file="", sha256="", message=exc.located())
+            files = []
+    if _CTX["options"].pdf and files:
+        _convert([(job, row) for job, row, _ in files], out_dir, _CTX["options"].timeout)
     return results
+
+
+# write_all syncs each file to disk (about 3 ms a file on this machine's ext4, more than a
+# document costs to render); where it offers one sync for many files, a batch uses it.
+_BATCH_SYNC = "sync" in inspect.signature(write_all).parameters
+
+
+def _write_files(files: list[tuple[Path, bytes]]) -> None:
+    if _BATCH_SYNC:
+        write_all(files, sync="batch")
+    else:
+        write_all(files)
 
 
 def _convert(written: list[tuple[Job, dict]], out_dir: Path, timeout: float | None) -> None:
@@ -1166,6 +1263,8 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
     jobs: list[Job] = []
     rows: dict[int, dict] = {}
     names: dict[str, Job] = {}
+    existing = set(os.listdir(opts.out_dir))
+    checked = False
     for i, b in enumerate(bs.branches):
         pp = b.parent or first
         if b.problem is None:
@@ -1184,15 +1283,17 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
             msg = _err(f"文件名“{fname}”与分支 {other.branch.id}（{other.branch.where}）相同", b.file, b.line)
             rows[i] = _failed_row(b, msg)
             continue
-        try:
-            check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)])
-            if opts.pdf:
-                check_destination((opts.out_dir / fname).with_suffix(".pdf"), inputs=[Path(bs.file)],
-                                  option="--pdf")
+        try:  # a name not yet in the folder needs only the folder's checks (done once above)
+            if fname in existing or not checked:
+                check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)])
+            pdf_name = fname[:-len(".docx")] + ".pdf"
+            if opts.pdf and (pdf_name in existing or not checked):
+                check_destination(opts.out_dir / pdf_name, inputs=[Path(bs.file)], option="--pdf")
+            checked = True
         except GendocError as exc:
             rows[i] = _failed_row(b, exc)
             continue
-        job = Job(i, b, pp, fname)
+        job = Job(i, b, pp, fname, par.share_key(b) if opts.shared else None)
         names[key] = job
         jobs.append(job)
     return parents, jobs, rows
@@ -1238,7 +1339,7 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
     checker = StaleChecker(parents, bs.branches, plan_path)
     _CTX.update(parents=parents, checker=checker, options=opts)
     # branches that share a typesetting go to the same worker, one after another
-    order = sorted(job_list, key=lambda j: (j.parent, _sort_key(parents[j.parent], j.branch, shared)))
+    order = sorted(job_list, key=lambda j: (j.parent, j.key is None, repr(j.key)))
     workers = max(1, jobs)
     if chunk:
         size = chunk
@@ -1283,12 +1384,6 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
     return BatchResult(ordered, manifest, zp, interrupted, time.perf_counter() - t0)
 
 
-def _sort_key(parent: Parent, b: Branch, shared: bool) -> tuple:
-    if shared and parent.can_share(b):
-        return (0, repr(parent.group_key(b)))
-    return (1, "")
-
-
 def _run_pool(chunks, jobs: int, rows: dict, progress, stop: list) -> None:
     """Chunks to forked workers, a few queued per worker (memory stays flat). After Ctrl-C
     no chunk starts; the ones in progress finish, so every file they write is complete."""
@@ -1331,10 +1426,11 @@ def write_manifest(paths: list[Path], rows: list[dict], plan: str, branches: str
     w.writerow([zh for _, zh in MANIFEST_COLUMNS])
     for r in rows:
         w.writerow([("；".join(r[k]) if k == "warnings" else r[k]) for k, _ in MANIFEST_COLUMNS])
-    doc = {"plan": str(plan), "branches": str(branches),
-           "columns": {k: zh for k, zh in MANIFEST_COLUMNS}, "rows": rows}
-    write_all([(paths[0], buf.getvalue().encode("utf-8-sig")),
-               (paths[1], (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))])
+    head = json.dumps({"plan": str(plan), "branches": str(branches),
+                       "columns": {k: zh for k, zh in MANIFEST_COLUMNS}}, ensure_ascii=False)
+    body = ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows)   # one row a line
+    text = head[:-1] + ', "rows": [\n' + body + "\n]}\n"
+    write_all([(paths[0], buf.getvalue().encode("utf-8-sig")), (paths[1], text.encode("utf-8"))])
 
 
 def write_zip(path: Path, out: Path, rows: list[dict], manifest: list[Path]) -> None:
