@@ -1031,7 +1031,11 @@ class StaleChecker:
         own = self.own_terms(b, parent)
         replaced = {v for k, v in parent.terms.items() if k in b.terms and b.terms[k] != v}
         out = []
-        for m in self.pattern.finditer(text):
+        scan = text
+        for v in (b.recipients or []) + (b.reports_to or []):
+            # the units a branch itself names as its recipients or superiors (县卫生局党委)
+            scan = scan.replace(v, "\0" * len(v))
+        for m in self.pattern.finditer(scan):
             t = m.group()
             if t in own:
                 continue
