@@ -269,7 +269,7 @@ def _branch(entry: dict, file: str, line: int | None, lines: LineMap, where: str
     b = Branch(id=bid, name="", file=file, line=line, lines=lines)
 
     def refuse(msg: str, key: str | None = None):
-        b.problem = _err(msg, file, lines.line_of((key,)) if key else line, key)
+        b.problem = _err(msg, file, (lines.line_of((key,)) if key else None) or line, key)
         return b
 
     problem = _id_problem(bid)
