@@ -416,11 +416,11 @@ def test_timeout_reaches_the_converter(tmp_path, monkeypatch):
     docx = build(tmp_path / "good.docx", VARIANTS["good"])
     seen = []
 
-    def fake(src, out_dir=None, timeout=180):
+    def fake(src, *, data=None, timeout=180):
         seen.append(timeout)
         raise GendocError("stop")
 
-    monkeypatch.setattr(gendoc.pdf, "docx_to_pdf", fake)
+    monkeypatch.setattr(gendoc.pdf, "converted", fake)
     for timeout in (None, 7.5):
         with pytest.raises(GendocError, match="stop"):
             V.verify(docx, timeout=timeout)
