@@ -85,7 +85,7 @@ MAX_LIST_SLOTS = 16
 
 # ================================================================ branches file
 
-@dataclass
+@dataclass(slots=True)
 class Branch:
     """One branch as the branches file gives it."""
 
@@ -159,6 +159,9 @@ def _split_list(value: str) -> list[str]:
     return [v.strip() for v in re.split(r"[;；|、]", value) if v.strip()]
 
 
+_NO_LINES = LineMap()   # shared by every CSV row without override columns (never written to)
+
+
 def _read_csv(text: str, file: str) -> BranchSet:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -196,7 +199,7 @@ def _read_csv(text: str, file: str) -> BranchSet:
                 f"这一行有 {len(row)} 列，表头只有 {len(cols)} 列（名称里有逗号时请加双引号）", file, line)))
             continue
         entry: dict[str, Any] = {}
-        lines = LineMap()
+        lines = _NO_LINES
         for c, v in zip(cols, row):
             v = v.strip()
             if not v:
@@ -214,6 +217,8 @@ def _read_csv(text: str, file: str) -> BranchSet:
                         break
                 else:
                     d[parts[-1]] = v
+                if lines is _NO_LINES:
+                    lines = LineMap()
                 lines[tuple(parts)] = line
         branches.append(_branch(entry, file, line, lines, f"第 {line} 行"))
     return BranchSet(file, branches)
@@ -679,7 +684,7 @@ _SHARED_PUNCT = set("（）〔〕【】《》“”‘’·—－")
 _MAX_SEGMENTS = 32
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _shape(v: str) -> tuple | None:
     """How the shared path stands in for a value: ``(("c", 3), ("l", 2), ("c", 4))`` for
     县第12人民医院 (three and four Chinese characters around two digits); None when a
@@ -1004,13 +1009,17 @@ class StaleChecker:
     that a document of any size is scanned once)."""
 
     def __init__(self, parents: dict[str, "Parent"], branches: list[Branch], default_parent: str):
-        self.owner: dict[str, set[str]] = {}   # term -> ids of branches it belongs to
+        self.owner: dict[str, str] = {}   # term -> the ids of (up to three) branches it is of
         for b in branches:
             if b.problem is None:
                 for k in ("name", "short", "self_ref"):
                     v = b.terms.get(k)
                     if v:
-                        self.owner.setdefault(v, set()).add(b.id)
+                        ids = self.owner.get(v)
+                        if ids is None:
+                            self.owner[v] = b.id
+                        elif ids.count("、") < 2:
+                            self.owner[v] = f"{ids}、{b.id}"
         self.parent_terms: dict[str, dict[str, str]] = {p: dict(par.terms) for p, par in parents.items()}
         self.default_parent = default_parent
         terms = set(self.owner)
@@ -1042,7 +1051,7 @@ class StaleChecker:
             if t in replaced:
                 whose = f"父计划的{_term_kind(parent, t)}“{t}”"
             elif t in self.owner:
-                whose = f"分支 {'、'.join(sorted(self.owner[t])[:3])} 的“{t}”"
+                whose = f"分支 {self.owner[t]} 的“{t}”"
             else:
                 continue
             out.append(f"{whose}：{_sentence(text, m.start(), m.end())}")
@@ -1065,25 +1074,31 @@ def _sentence(text: str, a: int, b: int) -> str:
 
 
 def _trie_pattern(words: Iterable[str]) -> re.Pattern | None:
-    trie: dict = {}
-    for w in words:
-        if not w:
-            continue
-        d = trie
-        for c in w:
-            d = d.setdefault(c, {})
-        d[""] = {}
-    if not trie:
+    """One regular expression matching any of ``words``, factored by common prefixes (at
+    each position the engine follows one branch per character, longest word first)."""
+    ws = sorted({w for w in words if w})
+    if not ws:
         return None
 
-    def pat(d: dict) -> str:
-        end = "" in d
-        alts = [re.escape(c) + pat(sub) for c, sub in sorted(d.items()) if c]
+    def pat(lo: int, hi: int, depth: int) -> str:
+        # ws[lo:hi] share their first ``depth`` characters
+        end = len(ws[lo]) == depth
+        if end:
+            lo += 1
+        alts = []
+        i = lo
+        while i < hi:
+            c = ws[i][depth]
+            j = i
+            while j < hi and ws[j][depth] == c:
+                j += 1
+            alts.append(re.escape(c) + pat(i, j, depth + 1))
+            i = j
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if end else body
-    return re.compile(pat(trie))
+    return re.compile(pat(0, len(ws), 0))
 
 
 # ================================================================ file names
@@ -1117,7 +1132,7 @@ MANIFEST_COLUMNS = [("id", "编号"), ("name", "名称"), ("file", "文件"), ("
                     ("path", "方式"), ("status", "状态"), ("warnings", "警告"), ("message", "说明")]
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     index: int
     branch: Branch
@@ -1266,7 +1281,8 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
     parent_of(first)
     jobs: list[Job] = []
     rows: dict[int, dict] = {}
-    names: dict[str, Job] = {}
+    names: dict[int, Job] = {}
+    keys: dict[tuple, tuple] = {}   # one tuple per group, shared by its jobs
     existing = set(os.listdir(opts.out_dir))
     checked = False
     for i, b in enumerate(bs.branches):
@@ -1281,9 +1297,9 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
             rows[i] = _failed_row(b, b.problem)
             continue
         fname = safe_file_name(b.id, title)
-        key = unicodedata.normalize("NFC", Path(fname).stem).casefold()
-        if key in names:
-            other = names[key]
+        key = hash(_name_key(fname))   # a number, not the name: memory stays small
+        other = names.get(key)
+        if other is not None and _name_key(other.file_name) == _name_key(fname):
             msg = _err(f"文件名“{fname}”与分支 {other.branch.id}（{other.branch.where}）相同", b.file, b.line)
             rows[i] = _failed_row(b, msg)
             continue
@@ -1297,10 +1313,16 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
         except GendocError as exc:
             rows[i] = _failed_row(b, exc)
             continue
-        job = Job(i, b, pp, fname, par.share_key(b) if opts.shared else None)
+        share = par.share_key(b) if opts.shared else None
+        job = Job(i, b, pp, fname, keys.setdefault(share, share) if share is not None else None)
         names[key] = job
         jobs.append(job)
     return parents, jobs, rows
+
+
+def _name_key(file_name: str) -> str:
+    """Names that are one file on Windows or macOS disks (case, Unicode normalisation)."""
+    return unicodedata.normalize("NFC", Path(file_name).stem).casefold()
 
 
 def _title_of(parent: Parent, b: Branch) -> str:
