@@ -493,7 +493,7 @@ class Typesetter:
         for b in blocks:
             if isinstance(b, Heading):
                 label = number_label(b.level, counter.next(b.level))
-                style = f"GwH{b.level}"
+                style = f"Heading{b.level}"
                 if b.run_in is not None:
                     head = end_sentence(b.text)
                     body = _run(label + head, _heading_font(b.level)) + _run(b.run_in)
@@ -742,10 +742,11 @@ def _fingerprint_xml(fingerprint: str) -> bytes:
 
 
 def _style(sid: str, name: str, ppr: str = "", rpr: str = "", based: str | None = "Normal",
-           kind: str = "paragraph", default: bool = False) -> str:
+           kind: str = "paragraph", default: bool = False, next_style: str | None = None) -> str:
     d = ' w:default="1"' if default else ""
     b = f'<w:basedOn w:val="{based}"/>' if based else ""
-    return (f'<w:style w:type="{kind}"{d} w:styleId="{sid}"><w:name w:val="{name}"/>{b}'
+    n = f'<w:next w:val="{next_style}"/>' if next_style else ""
+    return (f'<w:style w:type="{kind}"{d} w:styleId="{sid}"><w:name w:val="{name}"/>{b}{n}'
             f'<w:qFormat/>{ppr}{rpr}</w:style>')
 
 
@@ -765,12 +766,16 @@ def _styles_xml() -> str:
                body_rpr, based=None, default=True),
         _style("GwBody", "gw 正文", f"<w:pPr>{indent}</w:pPr>"),
         _style("GwFlush", "gw 顶格", '<w:pPr><w:ind w:firstLine="0"/></w:pPr>'),
-        _style("GwH1", "gw 一级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="0"/></w:pPr>',
-               _rpr(GB.FONT_H1, latin=GB.FONT_H1)),
-        _style("GwH2", "gw 二级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="1"/></w:pPr>',
-               _rpr(GB.FONT_H2, latin=GB.FONT_LATIN)),
-        _style("GwH3", "gw 三级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="2"/></w:pPr>'),
-        _style("GwH4", "gw 四级标题", f'<w:pPr>{indent}<w:outlineLvl w:val="3"/></w:pPr>'),
+        # the built-in heading styles (Word's navigation pane, tables of contents, pandoc and
+        # mammoth know them by these names), formatted as GB/T 9704 7.3.3 wants
+        _style("Heading1", "heading 1", f'<w:pPr>{indent}<w:outlineLvl w:val="0"/></w:pPr>',
+               _rpr(GB.FONT_H1, latin=GB.FONT_H1), next_style="GwBody"),
+        _style("Heading2", "heading 2", f'<w:pPr>{indent}<w:outlineLvl w:val="1"/></w:pPr>',
+               _rpr(GB.FONT_H2, latin=GB.FONT_LATIN), next_style="GwBody"),
+        _style("Heading3", "heading 3", f'<w:pPr>{indent}<w:outlineLvl w:val="2"/></w:pPr>',
+               next_style="GwBody"),
+        _style("Heading4", "heading 4", f'<w:pPr>{indent}<w:outlineLvl w:val="3"/></w:pPr>',
+               next_style="GwBody"),
         _style("GwTitle", "gw 标题", '<w:pPr><w:keepNext/><w:snapToGrid w:val="0"/><w:ind w:firstLine="0"/>'
                '<w:jc w:val="center"/></w:pPr>',
                _rpr(GB.FONT_TITLE, size=GB.SIZE_TITLE, latin=GB.FONT_TITLE, spacing=Pt(0), snap_off=True)),
@@ -835,6 +840,35 @@ def _font_table_xml() -> str:
 _CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 
 
+def _theme_xml() -> str:
+    """The theme part strict consumers require (ECMA-376 lists it for a document): black
+    text, the standard fonts as the theme's fonts, plain formatting. Every run names its
+    fonts explicitly, so the theme only matters to programs that fall back to it."""
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    colours = (("dk1", '<a:sysClr val="windowText" lastClr="000000"/>'),
+               ("lt1", '<a:sysClr val="window" lastClr="FFFFFF"/>'),
+               ("dk2", '<a:srgbClr val="000000"/>'), ("lt2", '<a:srgbClr val="FFFFFF"/>'),
+               *((f"accent{i}", '<a:srgbClr val="000000"/>') for i in range(1, 7)),
+               ("hlink", '<a:srgbClr val="0000FF"/>'), ("folHlink", '<a:srgbClr val="800080"/>'))
+    clr = "".join(f"<a:{n}>{v}</a:{n}>" for n, v in colours)
+
+    def font(latin: str, east: str) -> str:
+        return (f'<a:latin typeface="{latin}"/><a:ea typeface="{east}"/><a:cs typeface=""/>'
+                f'<a:font script="Hans" typeface="{east}"/>')
+    solid = '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>'
+    line = f'<a:ln w="6350" cap="flat" cmpd="sng" algn="ctr">{solid}<a:prstDash val="solid"/></a:ln>'
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<a:theme xmlns:a="{a}" name="gendoc"><a:themeElements>'
+            f'<a:clrScheme name="gendoc">{clr}</a:clrScheme>'
+            f'<a:fontScheme name="gendoc"><a:majorFont>{font(GB.FONT_LATIN, GB.FONT_H1)}</a:majorFont>'
+            f'<a:minorFont>{font(GB.FONT_LATIN, GB.FONT_BODY)}</a:minorFont></a:fontScheme>'
+            f'<a:fmtScheme name="gendoc"><a:fillStyleLst>{solid * 3}</a:fillStyleLst>'
+            f'<a:lnStyleLst>{line * 3}</a:lnStyleLst>'
+            f'<a:effectStyleLst>{"<a:effectStyle><a:effectLst/></a:effectStyle>" * 3}</a:effectStyleLst>'
+            f'<a:bgFillStyleLst>{solid * 3}</a:bgFillStyleLst></a:fmtScheme>'
+            '</a:themeElements><a:objectDefaults/><a:extraClrSchemeLst/></a:theme>')
+
+
 @lru_cache(maxsize=1)
 def static_parts() -> tuple[tuple[str, bytes], ...]:
     """Every part except document.xml and core.xml, built once per process."""
@@ -848,6 +882,7 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         f'<Override PartName="/word/styles.xml" ContentType="{_CT}styles+xml"/>'
         f'<Override PartName="/word/settings.xml" ContentType="{_CT}settings+xml"/>'
         f'<Override PartName="/word/fontTable.xml" ContentType="{_CT}fontTable+xml"/>'
+        '<Override PartName="/word/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>'
         f'<Override PartName="/word/footer1.xml" ContentType="{_CT}footer+xml"/>'
         f'<Override PartName="/word/footer2.xml" ContentType="{_CT}footer+xml"/>'
         f'<Override PartName="/word/footer3.xml" ContentType="{_CT}footer+xml"/>'
@@ -868,6 +903,7 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         f'<Relationship Id="rIdStyles" Type="{rels}/styles" Target="styles.xml"/>'
         f'<Relationship Id="rIdSettings" Type="{rels}/settings" Target="settings.xml"/>'
         f'<Relationship Id="rIdFonts" Type="{rels}/fontTable" Target="fontTable.xml"/>'
+        f'<Relationship Id="rIdTheme" Type="{rels}/theme" Target="theme/theme1.xml"/>'
         f'<Relationship Id="rIdFtrOdd" Type="{rels}/footer" Target="footer1.xml"/>'
         f'<Relationship Id="rIdFtrEven" Type="{rels}/footer" Target="footer2.xml"/>'
         f'<Relationship Id="rIdFtrNone" Type="{rels}/footer" Target="footer3.xml"/>'
@@ -879,6 +915,7 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         "word/styles.xml": _styles_xml(),
         "word/settings.xml": _settings_xml(),
         "word/fontTable.xml": _font_table_xml(),
+        "word/theme/theme1.xml": _theme_xml(),
         "word/footer1.xml": _footer_xml("right"),
         "word/footer2.xml": _footer_xml("left"),
         "word/footer3.xml": _footer_xml(None),

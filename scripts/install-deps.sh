@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what gendoc needs to render .docx -> .pdf on Debian 12 (bookworm). Run as root.
 #
-#   - LibreOffice Writer (headless), poppler-utils (pdffonts, pdftoppm), fontconfig
+#   - LibreOffice Writer (headless), poppler-utils (pdffonts, pdftoppm), fontconfig,
+#     pandoc (the tests read every example .docx with it: headings at their levels)
 #   - fonts: Noto CJK (宋体/黑体/小标宋 stand-ins), Liberation 2 (Times New Roman metrics),
 #     AR PL UKai (楷体 fallback)
 #   - the Fandol fonts (仿宋/楷体 stand-ins) taken out of texlive-lang-chinese without
@@ -20,6 +21,7 @@ APT_PACKAGES=(
     fonts-liberation2
     fonts-arphic-ukai
     fontconfig
+    pandoc
 )
 FANDOL_DEST=/usr/local/share/fonts/fandol
 FANDOL_SRC=usr/share/texlive/texmf-dist/fonts/opentype/public/fandol

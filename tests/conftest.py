@@ -21,6 +21,11 @@ settings.load_profile("gendoc")
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 PLANS = ROOT / "plans"
+
+
+def example_plans() -> list[Path]:
+    """The example plans in plans/ (not the branches files that sit beside them)."""
+    return sorted(p for p in PLANS.glob("*.yaml") if not p.name.endswith(".branches.yaml"))
 FIXTURE_PLANS = TESTS / "plans"
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

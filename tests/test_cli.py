@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from gendoc.cli import main
 
-from conftest import FIXTURE_PLANS, PLANS
+from conftest import FIXTURE_PLANS, PLANS, example_plans
 
-REAL_PLANS = sorted(PLANS.glob("*.yaml"))
+REAL_PLANS = example_plans()
 MINIMAL = FIXTURE_PLANS / "minimal.yaml"
 
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from lxml import etree
 
-from conftest import FIXTURE_PLANS, NS, PLANS, Docx, render_plan, w
+from conftest import FIXTURE_PLANS, NS, PLANS, Docx, render_plan, w, example_plans
 
-REAL_PLANS = sorted(PLANS.glob("*.yaml"))
+REAL_PLANS = example_plans()
 CHAR = 320          # one 三号 character in twips
 CHAR_SMALL = 280    # one 四号 character in twips
 CN = "一二三四五六七八九十"
@@ -210,33 +210,33 @@ def _heading_labels(d: Docx, upto: str | None = None) -> list[tuple[str, str]]:
             break
         st = d.style(p)
         t = d.text(p)
-        if st in ("GwH1", "GwH2", "GwH3", "GwH4") or (st == "GwBody" and re.match(r"\d+\.", t)):
+        if st in ("Heading1", "Heading2", "Heading3", "Heading4") or (st == "GwBody" and re.match(r"\d+\.", t)):
             out.append((st, t))
     return out
 
 
 def test_level_one_headings_count_continuously(layout):
-    h1 = layout.texts("GwH1")
+    h1 = layout.texts("Heading1")
     assert h1 == ["一、第一部分", "二、第二部分", "三、第三部分"]
 
 
 def test_level_two_headings_restart_under_each_level_one(layout):
     assert _heading_labels(layout) == [
-        ("GwH1", "一、第一部分"),
+        ("Heading1", "一、第一部分"),
         ("GwBody", "1.甲条目"), ("GwBody", "2.乙条目"),
-        ("GwH2", "（一）第一部分第一节"),
+        ("Heading2", "（一）第一部分第一节"),
         ("GwBody", "1.丙条目"), ("GwBody", "2.丁条目"),
-        ("GwH2", "（二）第一部分第二节"),
+        ("Heading2", "（二）第一部分第二节"),
         ("GwBody", "1.戊条目"),
-        ("GwH1", "二、第二部分"),
-        ("GwH2", "（一）第二部分第一节"),
+        ("Heading1", "二、第二部分"),
+        ("Heading2", "（一）第二部分第一节"),
         ("GwBody", "1.己条目"), ("GwBody", "2.庚条目"), ("GwBody", "3.辛条目"),
-        ("GwH1", "三、第三部分"),
+        ("Heading1", "三、第三部分"),
     ]
 
 
 def test_heading_fonts_are_heiti_then_kaiti(layout):
-    for style, font in (("GwH1", "黑体"), ("GwH2", "楷体_GB2312")):
+    for style, font in (("Heading1", "黑体"), ("Heading2", "楷体_GB2312")):
         for p in layout.paragraphs_with_style(style):
             for r in _runs_with_text(p):
                 assert _rpr_value(r, "rFonts", "eastAsia") == font, (style, layout.text(p))
@@ -249,32 +249,32 @@ def test_inserting_a_section_renumbers_everything_after_it(docs):
     # the same headings in the same order, with the inserted ones added
     inserted = {"插入部分", "插入条目", "插入一节", "插入节条目", "插入的首节", "首节条目"}
     assert [strip(t) for _, t in after if strip(t) not in inserted] == [strip(t) for _, t in before]
-    assert [t for s, t in after if s == "GwH1"] == ["一、第一部分", "二、插入部分", "三、第二部分", "四、第三部分"]
-    assert [t for s, t in after if s == "GwH2"] == [
+    assert [t for s, t in after if s == "Heading1"] == ["一、第一部分", "二、插入部分", "三、第二部分", "四、第三部分"]
+    assert [t for s, t in after if s == "Heading2"] == [
         "（一）插入的首节", "（二）第一部分第一节", "（三）第一部分第二节", "（一）插入一节", "（一）第二部分第一节"]
     # every numbered paragraph keeps a continuous sequence inside its parent
     assert ("GwBody", "1.插入条目") in after and ("GwBody", "1.首节条目") in after
 
 
 def test_numbering_in_real_plans_is_continuous_at_every_level(real_docs):
-    pat = {"GwH1": r"^([一二三四五六七八九十]+)、", "GwH2": r"^（([一二三四五六七八九十]+)）"}
+    pat = {"Heading1": r"^([一二三四五六七八九十]+)、", "Heading2": r"^（([一二三四五六七八九十]+)）"}
     from gendoc.dates import cn_number
     for name, d in real_docs.items():
-        counters = {"GwH1": 0, "GwH2": 0}
+        counters = {"Heading1": 0, "Heading2": 0}
         for p in d.body_paragraphs:
             if p.find(f"{w('pPr')}/{w('pageBreakBefore')}") is not None:
-                counters = {"GwH1": 0, "GwH2": 0}  # an attachment numbers afresh
+                counters = {"Heading1": 0, "Heading2": 0}  # an attachment numbers afresh
                 continue
             st = d.style(p)
             if st not in pat:
                 continue
-            if d.text(p) and d.style(p) == "GwH2" and p.find(f"{w('pPr')}/{w('jc')}") is not None:
+            if d.text(p) and d.style(p) == "Heading2" and p.find(f"{w('pPr')}/{w('jc')}") is not None:
                 continue
             m = re.match(pat[st], d.text(p))
             assert m, f"{name}: {st} paragraph without its label: {d.text(p)!r}"
             counters[st] += 1
-            if st == "GwH1":
-                counters["GwH2"] = 0
+            if st == "Heading1":
+                counters["Heading2"] = 0
             assert m.group(1) == cn_number(counters[st]), f"{name}: {d.text(p)!r} out of sequence"
 
 
@@ -435,8 +435,8 @@ def test_table_cells_keep_bars_backslashes_and_markup_characters(docs):
 
 def test_markup_characters_in_plan_text_create_no_structure(docs):
     d = docs["escaping"]
-    assert d.texts("GwH1") == ["一、标题 # + @ | \\ 字符"]
-    assert not d.paragraphs_with_style("GwH2") and not _page_break_paragraphs(d)
+    assert d.texts("Heading1") == ["一、标题 # + @ | \\ 字符"]
+    assert not d.paragraphs_with_style("Heading2") and not _page_break_paragraphs(d)
     assert not d.xpath("//w:br[@w:type='page']")
 
 

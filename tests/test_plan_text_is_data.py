@@ -17,11 +17,11 @@ from gendoc.model import Heading, Item, PageBreak, Para, Table
 from gendoc.plan import validate
 from gendoc.render import build_document
 
-from conftest import FIXTURE_PLANS, PLANS
+from conftest import FIXTURE_PLANS, PLANS, example_plans
 
 HOSTILE = ("\n# 假标题\n## 假二级\n+ 假条目\n++ 假子项\n@attachment 假附件\n@pagebreak\n"
            "@table 甲 | 乙\n@row 1 | 2\n@end\n@center 假居中\n标题。| 假正文\\\n\u2028#\u0085+")
-SOURCES = sorted(PLANS.glob("*.yaml")) + [FIXTURE_PLANS / n for n in ("layout.yaml", "escaping.yaml")]
+SOURCES = example_plans() + [FIXTURE_PLANS / n for n in ("layout.yaml", "escaping.yaml")]
 
 
 def structure(doc) -> tuple:

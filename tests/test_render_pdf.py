@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import example_plans
+
 from gendoc.render import render_file
 from gendoc.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANS = sorted((ROOT / "plans").glob("*.yaml"))
+PLANS = example_plans()
 
 needs_soffice = pytest.mark.skipif(
     shutil.which("soffice") is None and not os.environ.get("CI"),

@@ -31,10 +31,10 @@ from gendoc.roll import (iter_date_fields, plan_year, respell, roll_file, shift_
                          _roll_doc_number)
 from gendoc.source import Source, open_plan
 
-from conftest import FIXTURE_PLANS, PLANS, TESTS
+from conftest import FIXTURE_PLANS, PLANS, TESTS, example_plans
 
 FORMS = FIXTURE_PLANS / "roll-forms.yaml"
-ROLLED = sorted(PLANS.glob("*.yaml")) + [FORMS]
+ROLLED = example_plans() + [FORMS]
 MASS_LINE = PLANS / "mass-line-implementation-plan-2014.yaml"
 WORK_POINTS = PLANS / "party-building-work-points-2003.yaml"
 CXZY = PLANS / "cxzy-long-term-mechanism-notice.yaml"
