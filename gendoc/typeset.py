@@ -80,6 +80,10 @@ class GB:
     BANJI_OFFSET = Pt(4.6)                       # calibrated in LibreOffice 7.4: a table starts 6.5 pt
                                                  # below the paragraph above it; the rules add 1.9 pt
     TABLE_RULE = 4
+    TABLE_CELL_MARGIN = 80                       # twips left and right inside a cell
+    TABLE_SLACK = 60                             # twips for the rules and rounding
+    TABLE_KEEP_HEADER, TABLE_KEEP_CELL = 6, 8    # never wrapped: headers and cells up to this long
+    TABLE_WRAP_MIN = 4                           # a wrapping cell still gets four characters
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -532,13 +536,33 @@ class Typesetter:
 
     # ---- tables (任务分工表 etc.)
     def _col_widths(self, t: Table) -> list[int]:
+        """Column widths from the content, spanning the 版心: a header of up to six
+        characters and a cell of up to eight (局办公室, 3月31日) get the width they need on one
+        line; longer text columns share the rest in proportion to their length."""
         total = tw(GB.TYPE_AREA_W)
-        weights = []
-        for c in range(len(t.header)):
-            longest = max([text_width(t.header[c])] + [text_width(r[c]) for r in t.rows])
-            weights.append(max(min(max(longest, 2.5), 16), text_width(t.header[c])) + 1)
-        s = sum(weights)
-        widths = [int(total * w / s) for w in weights]
+        cols = range(len(t.header))
+        rows = [t.header, *t.rows]
+        need = [max([_cell_need(r[c], GB.TABLE_KEEP_HEADER if i == 0 else GB.TABLE_KEEP_CELL)
+                     for i, r in enumerate(rows)]) for c in cols]
+        longest = [max(_cell_need(r[c], 10 ** 6) for r in rows) for c in cols]
+        room = total - sum(need)
+        if room < 0:   # even the short words do not fit: shrink all alike (they wrap)
+            widths = [max(1, need[c] * total // sum(need)) for c in cols]
+        else:
+            widths = list(need)
+            extra = [longest[c] - need[c] for c in cols]
+            # columns that can be given all they want cheaply get it (no wrapped cell at all);
+            # what remains goes to the long text columns, in proportion to their length
+            widest = max(cols, key=lambda c: extra[c])
+            keep = GB.TABLE_WRAP_MIN * tw(GB.SIZE_TABLE)   # what the widest column keeps at least
+            for c in sorted(cols, key=lambda c: extra[c]):
+                if c != widest and 0 < extra[c] <= room - keep:
+                    widths[c] += extra[c]
+                    room -= extra[c]
+                    extra[c] = 0
+            share = sum(extra) or len(widths)
+            for c in cols:
+                widths[c] += room * (extra[c] if sum(extra) else 1) // share
         widths[-1] += total - sum(widths)
         return widths
 
@@ -570,7 +594,7 @@ class Typesetter:
             rows.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
         return (f'<w:tbl><w:tblPr><w:tblW w:w="{total}" w:type="dxa"/><w:jc w:val="center"/>'
                 f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-                f'<w:tblCellMar><w:left w:w="80" w:type="dxa"/><w:right w:w="80" w:type="dxa"/></w:tblCellMar>'
+                f'<w:tblCellMar><w:left w:w="{GB.TABLE_CELL_MARGIN}" w:type="dxa"/><w:right w:w="{GB.TABLE_CELL_MARGIN}" w:type="dxa"/></w:tblCellMar>'
                 f'<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
 
     # ---- 附件说明 (7.3.6)
@@ -685,6 +709,17 @@ class Typesetter:
                 f'<w:cols w:space="425"/>'
                 f'<w:docGrid w:type="lines" w:linePitch="{tw(GB.LINE)}"/></w:sectPr>')
         return sect
+
+
+def _cell_need(text: str, keep: float) -> int:
+    """Twips a table cell needs to hold ``text`` on one line when it is at most ``keep``
+    characters (longer text may wrap: it needs room for a short word only). Digits and Latin
+    letters inside Chinese get the extra space renderers put around them."""
+    width = text_width(text)
+    chars = width if width <= keep else min(width, GB.TABLE_WRAP_MIN)
+    mixed = any(ch.isascii() and ch.isalnum() for ch in text) and any(ord(ch) > 0x2E80 for ch in text)
+    return (int(math.ceil((chars + (0.5 if mixed else 0)) * tw(GB.SIZE_TABLE)))
+            + 2 * GB.TABLE_CELL_MARGIN + GB.TABLE_SLACK)
 
 
 def _heading_font(level: int) -> str:
