@@ -32,7 +32,6 @@ import copy
 import csv
 import dataclasses
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -1210,16 +1209,8 @@ def _run_chunk(jobs: list[Job]) -> list[tuple[int, dict]]:
     return results
 
 
-# write_all syncs each file to disk (about 3 ms a file on this machine's ext4, more than a
-# document costs to render); where it offers one sync for many files, a batch uses it.
-_BATCH_SYNC = "sync" in inspect.signature(write_all).parameters
-
-
 def _write_files(files: list[tuple[Path, bytes]]) -> None:
-    if _BATCH_SYNC:
-        write_all(files, sync="batch")
-    else:
-        write_all(files)
+    write_all(files)
 
 
 def _convert(written: list[tuple[Job, dict]], out_dir: Path, timeout: float | None) -> None:
@@ -1270,9 +1261,11 @@ class BatchResult:
 
 def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple[str, ...] = ()):
     """Load the parents, name every file and refuse clashes: before anything is written."""
-    default = plan_path
     parents: dict[str, Parent] = {}
-    first = bs.parent or default
+    first = plan_path
+    if bs.parent is not None and not _same_path(bs.parent, plan_path):
+        raise _err(f"分支文件指定的父计划是 {bs.parent}，命令里给的是 {plan_path}；请用同一个计划",
+                   bs.file, None, "parent")
 
     def parent_of(p: str) -> Parent:
         if p not in parents:
@@ -1318,6 +1311,13 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
         names[key] = job
         jobs.append(job)
     return parents, jobs, rows
+
+
+def _same_path(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve() or os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _name_key(file_name: str) -> str:

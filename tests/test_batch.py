@@ -344,3 +344,10 @@ def test_pdf_for_branches(tmp_path):
         assert row["pdf_pages"] == row["pages"]
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(out) not in ps
+
+
+def test_branches_file_naming_another_parent_is_refused(tmp_path):
+    f = write(tmp_path / "b.yaml", f"parent: {PLANS / 'party-building-work-points-2003.yaml'}\n"
+                                   "branches:\n  - {id: a, name: 中共甲镇卫生院支部委员会}\n")
+    r = run_cli(PLAN, "--branches", f, "-o", tmp_path / "out")
+    assert r.exit_code == 1 and "父计划" in r.output
