@@ -678,7 +678,8 @@ def _overridden(branch: Branch, path: tuple) -> tuple | None:
     return path if path else None
 
 
-_SEGMENTS = re.compile(r"[0-9A-Za-z]+|[^0-9A-Za-z]+")
+_SEGMENTS = re.compile(r"[\x20-\x7e]+|[^\x20-\x7e]+")   # ASCII stretches and the others
+_SHARED_ASCII = re.compile(r"[0-9A-Za-z]+(?:[ ._-][0-9A-Za-z]+)*")
 _SHARED_PUNCT = set("（）〔〕【】《》“”‘’·—－")
 _MAX_SEGMENTS = 32
 
@@ -687,19 +688,23 @@ _MAX_SEGMENTS = 32
 def _shape(v: str) -> tuple | None:
     """How the shared path stands in for a value: ``(("c", 3), ("l", 2), ("c", 4))`` for
     县第12人民医院 (three and four Chinese characters around two digits); None when a
-    character could make the layout differ from its stand-in (spaces, half-width punctuation,
-    narrow or combining characters, punctuation a sentence may end with)."""
+    character could make the layout differ from its stand-in (half-width punctuation other
+    than a space, dot, hyphen or underscore between letters or digits; accented Latin letters,
+    which Chinese text sets in a Latin run; narrow or combining characters; punctuation a
+    sentence may end with)."""
     if not v or len(v) > 200:
         return None
     out = []
     for m in _SEGMENTS.finditer(v):
         seg = m.group()
         if seg[0].isascii():
+            if not _SHARED_ASCII.fullmatch(seg):
+                return None
             out.append(("l", len(seg)))
             continue
         for c in seg:
-            if not (unicodedata.category(c).startswith("L") or c in _SHARED_PUNCT) \
-                    or text_width(c) != 1 or ord(c) >= 0xE000 and ord(c) <= 0xF8FF or ord(c) >= 0xF0000:
+            if not (c in _SHARED_PUNCT or unicodedata.category(c).startswith("L") and ord(c) >= 0x2E80) \
+                    or text_width(c) != 1 or 0xE000 <= ord(c) <= 0xF8FF or ord(c) >= 0xF0000:
                 return None
         out.append(("c", len(seg)))
     return tuple(out) if len(out) <= _MAX_SEGMENTS else None

@@ -32,12 +32,15 @@ EXIT_INTERRUPTED = 130
 def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, no_shared, timeout, template_dirs):
     """按分支文件，把父计划 PLAN.yaml 排成每个分支自己的一份 .docx。
 
-    每个分支可以改名称、简称、自称、发文机关标志、主送、报送（抄送）、领导小组，按标签去掉
-    或保留部分内容，以及覆盖计划里的任何字段。文件名为“编号-标题.docx”；清单
-    manifest.csv / manifest.json 列出每个分支的文件、页数、SHA-256、警告和状态。
+    \b
+    每个分支可以改名称、简称、自称、发文机关标志、主送、报送（抄送）、领导小组，
+    按标签去掉或保留部分内容，以及覆盖计划里的任何字段。
+    文件名为“编号-标题.docx”；清单 manifest.csv / manifest.json 列出每个分支的
+    文件、页数、SHA-256、警告和状态。
 
-    退出码：0 全部生成；1 分支文件或父计划有错，什么也没写；3 有分支没有生成（见清单）；
-    130 被中断（已写出的文件都是完整的，清单列出已完成的部分）。
+    \b
+    退出码：0 全部生成；1 分支文件或父计划有错，什么也没写；
+    3 有分支没有生成（见清单）；130 被中断（已写出的文件都是完整的，清单列出已完成的部分）。
     """
     from .batch import run_batch
     jobs = jobs or os.cpu_count() or 1

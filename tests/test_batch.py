@@ -181,6 +181,9 @@ f,中共县第3人民医院委员会,院党委,我院,,
 g,中共X县第二中学卫生室支部委员会,室党支部,我室,各班级,
 h,甲,乙,丙,丁,戊
 i,中共县卫生局机关支部委员会,机关党支部,我支部,局机关各科室,
+j,Test Unit-7 Clinic,Unit 7,我所,Ward A、Ward B_2,County Office
+k,ABC医院 党支部,,,,
+l,中共Café卫生室支部,,,,
 """
 
 
@@ -201,7 +204,7 @@ def test_shared_path_gives_the_full_render(tmp_path, plan):
         shared += 1
         assert parts(s.data) == parts(f.data), b.id
         assert (s.text, s.pages, s.warnings, s.title) == (f.text, f.pages, f.warnings, f.title)
-    assert shared >= 8
+    assert shared >= 9
 
 
 def test_branches_share_typesetting_by_shape():
@@ -212,7 +215,9 @@ def test_branches_share_typesetting_by_shape():
     c = Branch("c", "中共县第17人民医院委员会", "x", 3, terms={"name": "中共县第17人民医院委员会"})
     assert parent.share_key(a) == parent.share_key(b) != parent.share_key(c)
     space = Branch("s", "甲 乙", "x", 4, terms={"name": "甲 乙"})
-    assert parent.share_key(space) is None          # a space: the full path
+    assert parent.share_key(space) is None          # a space beside Chinese: the full path
+    latin = Branch("l", "Unit 7 Clinic", "x", 4, terms={"name": "Unit 7 Clinic"})
+    assert parent.share_key(latin) is not None
     over = Branch("o", "甲单位", "x", 5, terms={"name": "甲单位"}, overrides={"closing": "好。"})
     assert parent.share_key(over) is None           # structural: the full path
 
