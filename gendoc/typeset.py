@@ -412,10 +412,12 @@ class Typesetter:
         out.append(_para("GwTitle", _runs_with_breaks(doc.title_lines, GB.FONT_TITLE, latin=GB.FONT_TITLE,
                                                       size=GB.SIZE_TITLE, spacing=Pt(0), snap_off=True)))
         flow.add(len(doc.title_lines))
+        # one blank line below the title, then the 主送 (7.3.2) or, without one, the body
+        out.append(_blank())
+        flow.add(1)
         if doc.recipients:
-            out.append(_blank())
             out.append(_para("GwFlush", _run(doc.recipients + "：")))
-            flow.add(1 + lines_needed(doc.recipients + "："))
+            flow.add(lines_needed(doc.recipients + "："))
         self._blocks(doc.body, out, flow)
         last_body = len(out) - 1
         names = [a.title for a in doc.attachments]

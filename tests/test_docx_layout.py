@@ -457,3 +457,19 @@ def test_mass_line_plan_has_its_doc_number_and_printing_line(real_docs):
     p = d.find("卫党发〔2014〕3号")
     assert p.find(f"{w('pPr')}/{w('pBdr')}/{w('bottom')}").get(w("color")) == "FF0000"
     assert any(t.endswith("2014年2月27日印发") for t in (d.text(p) for p in d.xpath("//w:tbl//w:p")))
+
+
+@pytest.mark.parametrize("recipients", [None, "各支部"])
+def test_one_blank_line_below_the_title_with_or_without_recipients(recipients):
+    """7.3.1/7.3.2: the 主送 stands one line below the title; without a 主送 the body does."""
+    from lxml import etree
+    from gendoc.model import Document, Para
+    from gendoc.typeset import Typesetter
+    xml, _ = Typesetter().body_xml(Document(title_lines=["关于测试的通知"], recipients=recipients,
+                                            body=[Para("正文第一段。")]))
+    body = etree.fromstring(f'<w:body xmlns:w="{NS["w"]}" xmlns:r="r">{xml}</w:body>')
+    paras = body.xpath("w:p", namespaces=NS)
+    texts = ["".join(p.xpath(".//w:t/text()", namespaces=NS)) for p in paras]
+    title = texts.index("关于测试的通知")
+    assert texts[title + 1] == ""
+    assert texts[title + 2] == (f"{recipients}：" if recipients else "正文第一段。")
