@@ -166,10 +166,19 @@ def schema(output):
 
 
 @main.command(cls=_Command)
-def fonts():
-    """报告每种标准字体是否安装、缺少时用什么代替、代替后字宽是否不变。"""
-    from .fonts import format_font_report
+@click.option("--install", is_flag=True,
+              help="为本用户的 LibreOffice、WPS 设置标准字体的免费替代（用户级 fontconfig），"
+                   "并让 LibreOffice 导出 PDF 时保留自动插入的空白页；不需要 root")
+def fonts(install):
+    """报告每种标准字体是否安装、缺少时用什么代替、代替后字宽是否不变，以及本用户的设置是否完成。"""
+    from .fonts import format_font_report, install_user_setup, user_setup_lines
+    if install:
+        for line in install_user_setup():
+            click.echo(line, err=line.startswith("警告："))
+        return
     click.echo(format_font_report())
+    for line in user_setup_lines():
+        click.echo(line)
 
 
 @main.command(cls=_Command)

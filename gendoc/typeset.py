@@ -866,10 +866,11 @@ def _settings_xml() -> str:
 
 
 def _font_table_xml() -> str:
-    fonts = [(GB.FONT_BODY, "86", "modern"), (GB.FONT_H1, "86", "modern"), (GB.FONT_H2, "86", "modern"),
-             (GB.FONT_TITLE, "86", "script"), (GB.FONT_PAGE_NO, "86", "auto"), (GB.FONT_LATIN, "00", "roman")]
-    body = "".join(f'<w:font w:name={quoteattr(n)}><w:charset w:val="{cs}"/><w:family w:val="{fam}"/>'
-                   f'<w:pitch w:val="variable"/></w:font>' for n, cs, fam in fonts)
+    """The standard fonts with their alternates (w:altName, panose, code-page signature), so
+    a word processor without 仿宋_GB2312 or 方正小标宋简体 falls back to the closest Chinese
+    face (gendoc.fonts.font_table_entries)."""
+    from .fonts import font_element_xml, font_table_entries
+    body = "".join(font_element_xml(e) for e in font_table_entries())
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<w:fonts xmlns:w="{W_NS}">{body}</w:fonts>')
 

@@ -136,10 +136,12 @@ def test_fc_match_xiaobiaosong_is_noto_serif_bold(name):
 
 
 @needs_fc
-def test_fc_match_without_our_config_does_not_find_fandol():
-    """Guards the test above: the mapping comes from our file, not from the system."""
+def test_fc_match_without_our_config_does_not_find_fandol(tmp_path):
+    """Guards the test above: the mapping comes from our file, not from the system (nor from
+    a `gendoc fonts --install` in the real home: a fresh home here)."""
     require_fonts("FandolFang")
-    env = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+    env = {k: v for k, v in os.environ.items() if k not in ("FONTCONFIG_FILE", "XDG_CONFIG_HOME")}
+    env["HOME"] = str(tmp_path)
     out = subprocess.run(["fc-match", "-f", "%{family[0]}", "仿宋_GB2312"], env=env,
                          capture_output=True, text=True, check=True).stdout
     assert out != "FandolFang"
