@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import gc
 import dataclasses
 import hashlib
 import io
@@ -1407,6 +1408,8 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
                                  pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
                                  warnings=[], message="")
     ordered = [rows[i] for i in sorted(rows)]
+    del rows, job_list, order, chunks, bs, parents, checker   # only the manifest is needed now
+    gc.collect()
     write_manifest(manifest, ordered, plan_path, branches_path)
     zp = None
     if make_zip and not interrupted:
