@@ -1350,25 +1350,38 @@ def _failed_row(b: Branch, exc: GendocError) -> dict:
 def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *, jobs: int = 1,
               pdf: bool = False, make_zip: bool = False, allow_stale: bool = False,
               template_dirs: tuple[str, ...] = (), timeout: float | None = None, shared: bool = True,
-              progress: Callable[[int], None] | None = None, chunk: int | None = None) -> BatchResult:
+              progress: Callable[[int], None] | None = None, chunk: int | None = None,
+              shard: tuple[int, int] | None = None) -> BatchResult:
     """Render every branch; write the documents, the manifest (CSV and JSON) and, with
     ``make_zip``, a zip of both. Ctrl-C stops after the documents in progress: every file
-    written is complete, and the manifest lists what was done."""
+    written is complete, and the manifest lists what was done.
+
+    ``shard=(k, n)``: render only the branches whose position in the file is k modulo n
+    (k from 1), on one of n machines; every shard reads the whole branches file, so names,
+    file-name clashes and stale terms are checked across all branches, and each shard writes
+    ``manifest-k-of-n.csv/.json``."""
     t0 = time.perf_counter()
     out = Path(out_dir)
+    bs = read_branches(branches_path)
     if not out.is_dir():
         if out.parent.is_dir() and not out.exists():
             out.mkdir()
         else:
             raise GendocError("输出文件夹不存在", file=str(out_dir))
-    bs = read_branches(branches_path)
     opts = Options(out, pdf=pdf, allow_stale=allow_stale, timeout=timeout, shared=shared)
-    manifest = [out / "manifest.csv", out / "manifest.json"]
-    zip_path = out / f"{Path(branches_path).stem}.zip" if make_zip else None
+    stem = "manifest" if shard is None else f"manifest-{shard[0]}-of-{shard[1]}"
+    manifest = [out / f"{stem}.csv", out / f"{stem}.json"]
+    zip_name = Path(branches_path).stem + ("" if shard is None else f"-{shard[0]}-of-{shard[1]}")
+    zip_path = out / f"{zip_name}.zip" if make_zip else None
     for m in manifest + ([zip_path] if zip_path else []):
         check_destination(m, inputs=[Path(branches_path), Path(plan_path)])
     parents, job_list, rows = plan_jobs(plan_path, bs, opts, template_dirs)
     checker = StaleChecker(parents, bs.branches, plan_path)
+    if shard is not None:
+        k, n = shard
+        mine = {i for i in range(len(bs.branches)) if i % n == k - 1}
+        job_list = [j for j in job_list if j.index in mine]
+        rows = {i: r for i, r in rows.items() if i in mine}
     _CTX.update(parents=parents, checker=checker, options=opts)
     # branches that share a typesetting go to the same worker, one after another
     order = sorted(job_list, key=lambda j: (j.parent, j.key is None, repr(j.key)))

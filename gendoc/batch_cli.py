@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -26,10 +27,12 @@ EXIT_INTERRUPTED = 130
 @click.option("--zip", "make_zip", is_flag=True, help="另把全部文档和清单打成一个 .zip（以分支文件命名）")
 @click.option("--allow-stale", is_flag=True,
               help="文档里有其他单位的名称、简称或自称时照样写出（只记入清单的警告）")
+@click.option("--shard", default=None, metavar="K/N",
+              help="只排第 K 份（共 N 份，按分支在文件里的顺序轮流分配），供多台机器分担；名称和用语仍按全部分支检查")
 @click.option("--no-shared", is_flag=True, hidden=True, help="每个分支都完整排一遍（核对用）")
 @_timeout_opt
 @_templates_opt
-def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, no_shared, timeout, template_dirs):
+def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, shard, no_shared, timeout, template_dirs):
     """按分支文件，把父计划 PLAN.yaml 排成每个分支自己的一份 .docx。
 
     \b
@@ -44,6 +47,12 @@ def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, no_shared, t
     """
     from .batch import run_batch
     jobs = jobs or os.cpu_count() or 1
+    part = None
+    if shard is not None:
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", shard)
+        if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+            raise click.BadParameter("应写成 K/N，如 2/5（第 2 份，共 5 份）", param_hint="--shard")
+        part = (int(m.group(1)), int(m.group(2)))
     bar = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=_count_hint(branches), label="生成中", file=sys.stderr,
@@ -52,7 +61,7 @@ def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, no_shared, t
     try:
         result = run_batch(plan, branches, output, jobs=jobs, pdf=pdf, make_zip=make_zip,
                            allow_stale=allow_stale, template_dirs=tuple(template_dirs), timeout=timeout,
-                           shared=not no_shared, progress=bar.update if bar else None)
+                           shared=not no_shared, progress=bar.update if bar else None, shard=part)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -356,3 +356,18 @@ def test_branches_file_naming_another_parent_is_refused(tmp_path):
                                    "branches:\n  - {id: a, name: 中共甲镇卫生院支部委员会}\n")
     r = run_cli(PLAN, "--branches", f, "-o", tmp_path / "out")
     assert r.exit_code == 1 and "父计划" in r.output
+
+
+def test_shards_divide_the_branches_and_check_all_names(tmp_path):
+    lines = ["id,name,closing"] + [f"u{i},中共第{i}镇卫生院支部委员会," for i in range(6)]
+    lines.append("x,中共十镇卫生院支部委员会,请中共第1镇卫生院支部委员会认真落实。")   # stale name of another shard
+    f = write(tmp_path / "b.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    codes = [run_cli(PLAN, "--branches", f, "-o", out, "-j", "1", "--shard", f"{k}/3").exit_code for k in (1, 2, 3)]
+    assert codes == [3, 0, 0]   # x is the 7th branch: shard 1
+    seen = []
+    for k in (1, 2, 3):
+        seen += [row["id"] for row in json.loads((out / f"manifest-{k}-of-3.json").read_text("utf-8"))["rows"]]
+    assert sorted(seen) == sorted([f"u{i}" for i in range(6)] + ["x"])
+    assert len(list(out.glob("*.docx"))) == 6
+    assert run_cli(PLAN, "--branches", f, "-o", out, "--shard", "4/3").exit_code == 2
