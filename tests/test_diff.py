@@ -22,9 +22,9 @@ from gendoc.plan import load_plan
 from gendoc.plandiff import describe, diff_plans, mark_words
 from gendoc.roll import iter_date_fields, seq_optional
 
-from conftest import FIXTURE_PLANS, PLANS, TESTS
+from conftest import FIXTURE_PLANS, PLANS, TESTS, example_plans
 
-ROLLED = sorted(PLANS.glob("*.yaml")) + [FIXTURE_PLANS / "roll-forms.yaml"]
+ROLLED = example_plans() + [FIXTURE_PLANS / "roll-forms.yaml"]
 MASS_LINE = PLANS / "mass-line-implementation-plan-2014.yaml"
 WORK_POINTS = PLANS / "party-building-work-points-2003.yaml"
 LAYOUT = FIXTURE_PLANS / "layout.yaml"
