@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PLANS, ROOT
+from conftest import PLANS, ROOT, example_plans
 from gendoc.batch import (NAME_BYTES, STATUS_OK, STATUS_STALE, Parent, read_branches, run_batch,
                           safe_file_name)
 from gendoc.cli import main
@@ -187,7 +187,7 @@ l,中共Café卫生室支部,,,,
 """
 
 
-@pytest.mark.parametrize("plan", sorted(p.name for p in PLANS.glob("*.yaml") if "branches" not in p.name))
+@pytest.mark.parametrize("plan", [p.name for p in example_plans()])
 def test_shared_path_gives_the_full_render(tmp_path, plan):
     """Every branch the shared path takes gives exactly the parts of a full render of that
     branch (document.xml, core.xml, the fingerprint: all of them), the same text, page
