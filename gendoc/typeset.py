@@ -528,8 +528,9 @@ class Typesetter:
                     out.append(_para("GwBody" if b.indent else "GwFlush", _run(b.text)))
                     flow.add(lines_needed(b.text, 2 if b.indent else 0))
             elif isinstance(b, Table):
-                out.append(self._table(b))
-                flow.add(self._table_lines(b))
+                widths = self._col_widths(b)
+                out.append(self._table(b, widths))
+                flow.add(self._table_lines(b, widths))
                 out.append(_blank())
                 flow.add(1)
             elif isinstance(b, PageBreak):
@@ -568,8 +569,7 @@ class Typesetter:
         widths[-1] += total - sum(widths)
         return widths
 
-    def _table_lines(self, t: Table) -> float:
-        widths = self._col_widths(t)
+    def _table_lines(self, t: Table, widths: list[int]) -> float:
         per_char = tw(GB.SIZE_TABLE)
         total = 0.0
         for row in [t.header] + t.rows:
@@ -577,8 +577,7 @@ class Typesetter:
             total += n * tw(GB.TABLE_LINE) / tw(GB.LINE) + 0.1
         return total
 
-    def _table(self, t: Table) -> str:
-        widths = self._col_widths(t)
+    def _table(self, t: Table, widths: list[int]) -> str:
         total = sum(widths)
         rule = GB.TABLE_RULE
         borders = "".join(f'<w:{side} w:val="single" w:sz="{rule}" w:space="0" w:color="000000"/>'
