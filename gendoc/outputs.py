@@ -114,6 +114,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 #: what an existing file must look like to be replaced by a file of this kind
 _MAGIC = {".pdf": b"%PDF", ".docx": b"PK\x03\x04", ".zip": b"PK\x03\x04"}
+_SNIFF_BYTES = 20 * 1024 * 1024          # as much of an existing file as a plan may hold
+_GENDOC_MARKDOWN = ("# 年度滚动报告".encode("utf-8"),)   # reports gendoc writes as Markdown
 _TEXT_KINDS = {".json", ".yaml", ".yml", ".md", ".csv", ".ics", ".txt"}
 _KIND_WORDS = {".pdf": "PDF", ".docx": ".docx 文档", ".zip": "压缩包", ".json": "JSON 文件",
                ".yaml": "YAML 计划", ".yml": "YAML 计划", ".md": "Markdown 文件", ".csv": "CSV 文件"}
@@ -191,7 +193,7 @@ def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterabl
         raise GendocError("输出路径不是普通文件", file=name)
     try:
         with open(target, "rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise GendocError(f"无法读取已有的文件：{os_words(exc)}", file=name) from None
     kind = _KIND_WORDS.get(suffix, suffix)
@@ -204,6 +206,13 @@ def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterabl
         raise GendocError(f"已有的这个文件不是{kind}；为免覆盖它，请换一个输出文件名", file=name)
     if suffix in _TEXT_KINDS and _looks_like_plan(head):
         raise GendocError("已有的这个文件是一个计划文件；为免覆盖它，请换一个输出文件名", file=name)
+    if suffix in (".yaml", ".yml") and head:
+        # plans and branches files are the clerk's sources: gendoc never replaces one
+        raise GendocError("已有这个 YAML 文件；gendoc 不覆盖已有的计划或分支文件，"
+                          "请换一个文件名，或先把它移走", file=name)
+    if suffix == ".md" and head and not head.lstrip(b"\xef\xbb\xbf").startswith(_GENDOC_MARKDOWN):
+        raise GendocError("已有的这个 Markdown 文件不是 gendoc 写的报告；为免覆盖它，请换一个文件名",
+                          file=name)
     if suffix != ".docx" or not head:
         return Destination(target)
     state = docx_state(target)

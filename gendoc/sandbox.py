@@ -38,6 +38,7 @@ from .errors import GendocError
 
 MAX_VALUE_CHARS = 1_000_000      # no string or list a template builds may grow beyond this
 MAX_OUTPUT_CHARS = 50_000_000    # a whole template's output (a 10,000-item plan: ~1.5 M)
+MAX_SPENT_CHARS = 100_000_000    # characters all operations of one render may build together
 MAX_RANGE = 100_000              # one range(); Jinja2's own sandbox bound
 MAX_WIDTH = 10_000               # a width or precision in a format (%-format, str.format)
 MEMORY_HEADROOM = 1 << 30        # address space a render may add (POSIX backstop)
@@ -48,11 +49,12 @@ SecurityError = jinja2.exceptions.SecurityError
 # ---------------------------------------------------------------- the budget of one render
 
 class _Budget:
-    __slots__ = ("deadline", "seconds", "what")
+    __slots__ = ("deadline", "seconds", "what", "spent")
 
     def __init__(self, seconds: float, what: str):
         self.seconds, self.what = seconds, what
         self.deadline = time.monotonic() + seconds
+        self.spent = 0      # characters all calls, filters and operators have built so far
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
@@ -166,8 +168,16 @@ def _size(value) -> int | None:
 
 def _check_result(value, what: str):
     n = _size(value)
-    if n is not None and n > MAX_VALUE_CHARS:
+    if n is None:
+        return value
+    if n > MAX_VALUE_CHARS:
         raise SecurityError(f"{what}的结果超过 {MAX_VALUE_CHARS:,} 个字符或元素")
+    b = _current.get()
+    if b is not None and isinstance(value, (str, list, tuple)):
+        # many values each under the bound (a list of long strings) are bounded together
+        b.spent += n if isinstance(value, str) else n + sum(len(v) for v in value if isinstance(v, str))
+        if b.spent > MAX_SPENT_CHARS:
+            raise SecurityError(f"模板生成的文字累计超过 {MAX_SPENT_CHARS:,} 个字符")
     return value
 
 
@@ -198,7 +208,12 @@ def _check_percent(fmt: str, args) -> None:
                 raise SecurityError(f"格式里的宽度 {part} 太大（上限 {MAX_WIDTH:,}）")
 
 
+_NESTED_SPEC = re.compile(r"\{[^{}]*:[^{}]*\{")
+
+
 def _check_format_spec(fmt: str) -> None:
+    if _NESTED_SPEC.search(fmt):
+        raise SecurityError("格式里的宽度不能由变量给出（如 {0:>{1}}），请写成数字")
     for spec in _FORMAT_SPEC.findall(fmt):
         for num in _DIGITS.findall(spec):
             if int(num) > MAX_WIDTH:
@@ -381,7 +396,22 @@ class BoundedSandbox(SandboxedEnvironment):
             _precheck_call(__obj, args, kwargs)
         return _check_result(super().call(__context, __obj, *args, **kwargs), "调用")
 
-    def format_string(self, s, args, kwargs, format_func=None):
+    def wrap_str_format(self, value):
+        """``'…'.format`` (Jinja2 3.1.5 and later wrap it when it is looked up): widths in
+        the format are bounded, and none may come from a value ({0:>{1}})."""
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_format_spec(owner)
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def bounded(*args, **kwargs):
+            tick()
+            return _check_result(wrapped(*args, **kwargs), "format()")
+        return bounded
+
+    def format_string(self, s, args, kwargs, format_func=None):  # Jinja2 before 3.1.5
         _check_format_spec(s)
         return _check_result(super().format_string(s, args, kwargs, format_func), "format()")
 

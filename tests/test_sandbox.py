@@ -215,3 +215,18 @@ def test_template_field_time_limit_off_the_main_thread(tmp_path, monkeypatch):
     assert not t.is_alive()
     assert "运行超过 0.5 秒" in outcome["error"].message
     assert outcome["error"].field == "guiding_ideology.lead"
+
+
+@pytest.mark.parametrize("lead", [
+    '{{ "{:>999999999}".format("x") }}',
+    '{{ "{:>3999999999}".format("x") }}',
+    '{{ "{0:>{1}}".format("x", 999999) }}',
+    '{{ (("x" * 999) | map("center", 999999) | list | length) }}',
+])
+def test_template_field_allocations_are_bounded(tmp_path, lead):
+    """str.format as Jinja2 3.1.5+ wraps it, and many values each under the bound."""
+    plan = plan_file(tmp_path, template="notice", guiding_ideology={"lead": lead, "text": "指导思想。"})
+    proc, peak = run_cli("check", plan)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "guiding_ideology.lead" in proc.stderr and "模板做了不允许的操作" in proc.stderr
+    assert peak < 512 << 20
