@@ -71,6 +71,9 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:   # bare `gendoc`: its help
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             if ctx is not None:
@@ -91,7 +94,11 @@ def main():
     """gendoc：把 YAML 写的工作计划排成符合 GB/T 9704-2012 的公文 .docx。"""
 
 
-_timeout_opt = click.option("--timeout", type=click.FloatRange(min=1), default=None, metavar="秒数",
+class _Seconds(click.FloatRange):
+    name = "秒数"   # click prints a type's name in its messages ("abc 不是有效的秒数。")
+
+
+_timeout_opt = click.option("--timeout", type=_Seconds(min=1), default=None, metavar="秒数",
                             help="LibreOffice 转换的时间上限（默认按文档长短自动确定）")
 
 _templates_opt = click.option("-t", "--templates", "template_dirs", multiple=True,

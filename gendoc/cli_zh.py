@@ -95,7 +95,8 @@ CATALOG = {
     "{editor}: Editing failed": "{editor}：编辑失败",
     "d": "天",
     "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
-    # words click passes as values into the messages above
+    # words click passes through _() at run time, or as values into the messages above
+    "required": "必填",
     "integer": "整数", "float": "数字", "integer range": "整数", "float range": "数字",
 }
 

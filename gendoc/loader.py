@@ -320,8 +320,8 @@ _YAML_PROBLEMS = (
 def yaml_problem(problem: str) -> str:
     for english, words in _YAML_PROBLEMS:
         if english in problem:
-            return f"{words}（{problem}）"
-    return problem
+            return words
+    return "写法不对（检查这一行和上一行的缩进、冒号、引号和括号）"
 
 
 _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?([^\s:：#'\"{}\[\],]+)\s*：")
@@ -368,6 +368,8 @@ def _load_text(text: str, file: str) -> tuple[Any, LineMap]:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+            mark = exc.context_mark          # an unclosed quote: where it opens, not the file's end
         line = _mark_line(mark)
         full_width = _full_width_colon(text, line)
         if full_width is not None:

@@ -546,6 +546,11 @@ _PYDANTIC_MESSAGES = {
     "greater_than_equal": "数值太小",
     "less_than_equal": "数值太大",
     "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "int_from_float": "应为整数（不能有小数）",
+    "too_long": "太长",
+    "string_too_long": "太长",
+    "union_tag_invalid": "取值不对",
 }
 
 
@@ -554,13 +559,16 @@ def _message(err: dict) -> str:
     if kind in ("value_error", "assertion_error"):
         msg = str(err.get("ctx", {}).get("error", err.get("msg", "")))
         return msg.removeprefix("Value error, ")
-    base = _PYDANTIC_MESSAGES.get(kind, err.get("msg", "取值不对"))
+    base = _PYDANTIC_MESSAGES.get(kind, "取值不对")   # pydantic's own words are English
+    ctx = err.get("ctx", {})
     if kind == "literal_error":
-        return f"{base}：可用 {err.get('ctx', {}).get('expected', '')}"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{base}（{err.get('msg')}）"
+        return f"{base}：可用 {str(ctx.get('expected', '')).replace(' or ', '、')}"
+    if kind == "greater_than_equal":
+        return f"{base}：至少是 {ctx.get('ge')}，而这里是 {err.get('input')!r}"
+    if kind == "less_than_equal":
+        return f"{base}：至多是 {ctx.get('le')}，而这里是 {err.get('input')!r}"
     if kind in ("string_type", "int_type", "list_type", "dict_type", "model_type", "bool_type",
-                "float_type", "int_parsing", "bool_parsing"):
+                "float_type", "int_parsing", "bool_parsing", "int_from_float", "float_parsing"):
         return f"{base}，而这里是 {err.get('input')!r}"[:200]
     return base
 

@@ -8,6 +8,8 @@ escaped into inert markup (``finalize``), and the project's filters registered i
 from __future__ import annotations
 
 import contextlib
+import difflib
+import re
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -172,9 +174,9 @@ def _render_field(source: str, plan: Plan, field: str) -> str:
     except GendocError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise GendocError(f"模板语法错误：{exc.message}", field=field) from None
+        raise GendocError(f"模板语法错误：{_plain(exc.message or '')}", field=field) from None
     except jinja2.UndefinedError as exc:
-        raise GendocError(f"模板引用了不存在的名字：{exc.message}（可用 year、ctx.…、issuer.…）",
+        raise GendocError(f"模板引用了不存在的名字：{_plain(exc.message or '')}（可用 year、ctx.…、issuer.…）",
                           field=field) from None
     except jinja2.exceptions.SecurityError as exc:
         raise GendocError(f"模板做了不允许的操作：{exc}", field=field) from None
@@ -182,9 +184,9 @@ def _render_field(source: str, plan: Plan, field: str) -> str:
         if "no loader" in str(exc):
             raise GendocError("模板字段里不能用 include、import 或 extends 引入其他文件",
                               field=field) from None
-        raise GendocError(f"模板出错：TypeError: {exc}", field=field) from None
+        raise GendocError(f"模板出错（TypeError）：{_plain(str(exc))}", field=field) from None
     except Exception as exc:  # noqa: BLE001 - anything a user template can raise
-        raise GendocError(f"模板出错：{type(exc).__name__}: {exc}", field=field) from None
+        raise GendocError(f"模板出错（{type(exc).__name__}）：{_plain(str(exc))}", field=field) from None
     if len(out) > MAX_FIELD_OUTPUT:
         raise GendocError(f"模板字段展开后超过 {MAX_FIELD_OUTPUT} 字", field=field)
     return out
@@ -234,10 +236,13 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
     try:
         tpl = env.get_template(f"{name}.j2")
     except jinja2.TemplateNotFound:
-        raise GendocError(f"没有名为“{name}”的模板；可用：{'、'.join(available_templates(template_dirs))}",
+        names = available_templates(template_dirs)
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f"是不是 {close[0]}？" if close else f"可用：{'、'.join(names)}"
+        raise GendocError(f"没有名为“{name}”的模板；{hint}",
                           file=file, line=line, field="template") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
+        raise GendocError(f"模板语法错误：{_plain(exc.message or '')}", file=exc.filename or name,
                           line=exc.lineno) from None
     ctx = template_context(plan, seen)
     try:
@@ -248,20 +253,23 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
             exc.file, exc.line = _template_frame(exc, tpl.filename)
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise GendocError(f"模板语法错误：{exc.message}", file=exc.filename or name,
+        raise GendocError(f"模板语法错误：{_plain(exc.message or '')}", file=exc.filename or name,
                           line=exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:    # an include or import (no search paths shown)
+        file, line = _template_frame(exc, tpl.filename)
+        raise GendocError(f"没有找到模板 {exc.name}", file=file, line=line) from None
     except Exception as exc:  # noqa: BLE001 - a user template may raise anything
         file, line = _template_frame(exc, tpl.filename)
         if isinstance(exc, jinja2.UndefinedError):
             message = "模板引用了不存在的字段：" + _plain(exc.message or "")
         elif isinstance(exc, jinja2.exceptions.SecurityError):
-            message = f"模板做了不允许的操作：{exc}"
+            message = f"模板做了不允许的操作：{_plain(str(exc))}"
         elif isinstance(exc, RecursionError):
             message = "模板递归过深"
         elif isinstance(exc, MemoryError):
             message = "模板占用的内存超过上限，已停止（模板里是否在反复拼接很长的文字？）"
         else:
-            message = f"模板出错：{type(exc).__name__}: {_plain(str(exc))}"
+            message = f"模板出错（{type(exc).__name__}）：{_plain(str(exc))}"
         raise GendocError(message, file=file, line=line) from None
 
 
@@ -278,10 +286,29 @@ def _template_frame(exc: BaseException, default: str | None) -> tuple[str | None
     return file, line
 
 
+_JINJA_WORDS = (   # Jinja2's messages in the clerk's words
+    (re.compile(r"'([^']*)' is undefined"), r"名字 \1 没有定义"),
+    (re.compile(r"access to attribute '([^']*)' of '([^']*)' object is unsafe\.?"), r"不允许读取属性 \1"),
+    (re.compile(r"'([^']*)' has no attribute '([^']*)'"), r"\1 里没有 \2"),
+    (re.compile(r"[Nn]o filter named '([^']*)'\.?"), r"没有名为 \1 的过滤器"),
+    (re.compile(r"[Nn]o test named '([^']*)'\.?"), r"没有名为 \1 的测试"),
+    (re.compile(r"unexpected end of template.*"), "模板意外结束（有没有闭合的 {% … %} 块或 {{ … }}？）"),
+    (re.compile(r"[Ee]ncountered unknown tag '([^']*)'.*"), r"不认识的标签 \1"),
+    (re.compile(r"unexpected '([^']*)'"), r"这里不该出现“\1”"),
+    (re.compile(r"expected token 'end of print statement', got '([^']*)'"), r"{{ … }} 里出现了“\1”（是不是少了 }}？）"),
+    (re.compile(r"expected token 'end of statement block', got '([^']*)'"), r"{% … %} 里出现了“\1”（是不是少了 %}？）"),
+    (re.compile(r"expected token '([^']*)', got '([^']*)'"), r"这里应是“\1”，而不是“\2”"),
+)
+
+
 def _plain(message: str) -> str:
-    """Speak of the plan, not of gendoc's classes."""
-    return (message.replace("'gendoc.render.View object'", "计划数据")
-            .replace("'dict object'", "映射").replace("has no attribute", "里没有"))
+    """Speak of the plan, not of gendoc's classes or Jinja2's English."""
+    message = (message.replace("'gendoc.render.View object'", "计划数据")
+               .replace("gendoc.render.View object", "计划数据").replace("'dict object'", "映射")
+               .replace("View", "计划数据"))
+    for pattern, words in _JINJA_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 def plan_line(plan: Plan, path: tuple) -> int | None:

@@ -59,13 +59,34 @@ def test_usage_errors_are_chinese(args, words):
     assert "用法：" in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["", "render", "check", "verify", "schema", "fonts"])
+@pytest.mark.parametrize("command", ["", "render", "check", "verify", "schema", "fonts", "roll", "diff", "batch"])
 def test_help_is_chinese(command):
     proc = gendoc(*([command] if command else []), "--help")
     assert proc.returncode == 0
     assert "用法：" in proc.stdout and "显示此帮助并退出。" in proc.stdout
-    for english in ("Usage:", "Options:", "Show this message", "Commands:"):
+    for english in ("Usage:", "Options:", "Show this message", "Commands:", "[required]"):
         assert english not in proc.stdout
+
+
+def test_bare_gendoc_shows_its_help():
+    proc = gendoc()
+    assert proc.returncode == 0 and proc.stdout.startswith("用法：") and "错误" not in proc.stdout + proc.stderr
+
+
+def test_unclosed_quote_is_reported_where_it_opens(tmp_path):
+    errors = check(tmp_path, BASE.replace("  title: 关于测试的通知", '  title: "关于测试的通知'))
+    assert errors and errors[0].startswith("错误：p.yaml:5: YAML 语法错误"), errors
+
+
+def test_template_name_typo_suggests_the_nearest(tmp_path):
+    errors = check(tmp_path, BASE.replace("template: notice", "template: notce"))
+    assert errors == ["错误：p.yaml:2: template: 没有名为“notce”的模板；是不是 notice？"]
+
+
+def test_numbers_out_of_range_in_chinese(tmp_path):
+    errors = check(tmp_path, BASE.replace("  date: 2014-02-28", "  date: 2014-02-28\n  doc_number: {code: 卫发, year: 2014, seq: 0}"))
+    assert any("至少是 1" in e for e in errors), errors
+    assert not any("Input should" in e for e in errors)
 
 
 # ---------------------------------------------------------------- plan mistakes
