@@ -19,6 +19,8 @@ import unicodedata
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from .errors import GendocError
+
 # standard name in the .docx -> other names for the same face ("aliases"), free fallbacks in
 # order ("fallbacks"), whether the fallback must be selected in bold weight ("bold"), and
 # whether the face is a full-width CJK face ("cjk": any square CJK fallback keeps the
@@ -135,43 +137,59 @@ _fontconfig_path: Path | None = None
 def fontconfig_file() -> Path:
     """Write :func:`fontconfig_xml` once to a cache file and return its path.
 
-    The file lives in the temp directory, named after the user and a hash of its content
-    (``gendoc-fontconfig-<uid>-<hash>.conf``), so a changed table gives a new file and
-    parallel processes agree on one. It is written to a temporary name and renamed into
-    place, so a reader never sees half a file. Pass it to soffice as ``FONTCONFIG_FILE``.
+    The file lives in the user's own cache folder (``$XDG_CACHE_HOME/gendoc`` or
+    ``~/.cache/gendoc``, mode 0700: never a guessable name in a shared /tmp that another user
+    could plant), named after a hash of its content, so a changed table gives a new file and
+    parallel processes agree on one; it is written atomically. Where the home is not
+    writable, a private temporary folder removed at exit holds it. Pass it to soffice as
+    ``FONTCONFIG_FILE``.
     """
     global _fontconfig_path
-    xml = fontconfig_xml()
-    data = xml.encode("utf-8")
+    data = fontconfig_xml().encode("utf-8")
     if _fontconfig_path is not None:
         try:
             if _fontconfig_path.read_bytes() == data:
                 return _fontconfig_path
         except OSError:
             pass
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    uid = os.getuid() if hasattr(os, "getuid") else "u"
-    directory = Path(tempfile.gettempdir())
-    path = directory / f"gendoc-fontconfig-{uid}-{digest}.conf"
-    try:
-        current = path.read_bytes()
-    except OSError:
-        current = None
-    if current != data:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=directory)
+    name = f"fontconfig-{hashlib.sha256(data).hexdigest()[:16]}.conf"
+    for directory in (_cache_dir, _private_tmp_dir):
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
+            folder = directory()
+            path = folder / name
             try:
-                os.unlink(tmp)
+                current = path.read_bytes() if path.stat().st_uid == os.getuid() else None
             except OSError:
-                pass
-            raise
-    _fontconfig_path = path
-    return path
+                current = None
+            if current != data:
+                from .outputs import write_atomic
+                write_atomic(path, data)
+            _fontconfig_path = path
+            return path
+        except (OSError, GendocError):
+            continue
+    raise OSError("no folder to write the fontconfig file to")
+
+
+def _cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "gendoc"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():
+        raise OSError("cache folder owned by another user")
+    return folder
+
+
+_private_tmp: Path | None = None
+
+
+def _private_tmp_dir() -> Path:
+    global _private_tmp
+    if _private_tmp is None:
+        import atexit
+        _private_tmp = Path(tempfile.mkdtemp(prefix="gendoc-fonts-"))
+        atexit.register(shutil.rmtree, _private_tmp, True)
+    return _private_tmp
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,7 +264,7 @@ def install_user_aliases(home: Path | None = None) -> Path:
     file, which fontconfig reads without any cache. Raises :class:`GendocError` (in Chinese)
     when the file cannot be written.
     """
-    from .errors import GendocError
+
     from .outputs import os_words, write_atomic
 
     path = user_aliases_path(home)
@@ -394,7 +412,7 @@ def install_libreoffice_settings(home: Path | None = None) -> Path:
     import re
     import xml.etree.ElementTree as ET
 
-    from .errors import GendocError
+
     from .outputs import os_words, write_atomic
 
     path = _lo_settings_file(home)
@@ -433,7 +451,7 @@ def install_user_setup(home: Path | None = None) -> list[str]:
     """``gendoc fonts --install``: the fontconfig aliases and the LibreOffice PDF setting.
     Returns the lines to print (Chinese; a line starting 警告： for a step that could not
     be done). Raises :class:`GendocError` when the fontconfig file cannot be written."""
-    from .errors import GendocError
+
 
     path = install_user_aliases(home)
     lines = [f"已写入 {_display(path)}：本用户的 LibreOffice、WPS 等用 fontconfig 的程序"
