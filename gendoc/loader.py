@@ -340,19 +340,19 @@ def _full_width_colon(text: str, error_line: int | None):
     return None
 
 
-def load_text(text: str, file: str) -> tuple[Any, LineMap]:
+def load_text(text: str, file: str, keep: dict | None = None) -> tuple[Any, LineMap]:
     """Parse plan text; the cyclic garbage collector is paused meanwhile: the node graph is
     acyclic and large plans would otherwise pay for repeated full collections."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_text(text, file)
+        return _load_text(text, file, keep)
     finally:
         if enabled:
             gc.enable()
 
 
-def _load_text(text: str, file: str) -> tuple[Any, LineMap]:
+def _load_text(text: str, file: str, keep: dict | None = None) -> tuple[Any, LineMap]:
     _check_tabs(text, file)
     if _rough_flow_depth(text) > 200:
         # the composer recurses once per level (libyaml's in C): very deep flow nesting
@@ -395,10 +395,14 @@ def _load_text(text: str, file: str) -> tuple[Any, LineMap]:
     _check_expansion(node, file)
     walker = _Walker(file)
     data = walker.walk(node, ())
+    if keep is not None:          # callers that edit the file reuse the composed graph
+        keep["node"] = node
     return data, walker.lines
 
 
-def load_file(path: str | Path) -> tuple[Any, LineMap, str]:
+def load_file(path: str | Path, keep: dict | None = None) -> tuple[Any, LineMap, str]:
+    """``keep``: a dict that receives the decoded ``text`` and the composed ``node`` graph
+    (for gendoc.source, which edits the file on the parser's positions)."""
     """Read and parse a plan file. Returns (data, line map, display name)."""
     p = Path(path)
     name = str(path)
@@ -417,5 +421,7 @@ def load_file(path: str | Path) -> tuple[Any, LineMap, str]:
     except OSError as exc:
         raise GendocError(f"无法读取：{exc.strerror}", file=name) from None
     text = decode(raw, name)
-    data, lines = load_text(text, name)
+    data, lines = load_text(text, name, keep)
+    if keep is not None:
+        keep["text"], keep["raw"] = text, raw
     return data, lines, name

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from .errors import GendocWarning
-from .loader import LineMap, decode, load_file
+from .loader import LineMap, load_file
 from .plan import Plan, validate
 
 _MERGE = "tag:yaml.org,2002:merge"
@@ -51,11 +51,13 @@ class Source:
     :meth:`text_out`. Paths are plan paths: ``("phases", 1, "when")``."""
 
     def __init__(self, text: str, file: str, *, bom: bool = False, crlf: bool = False,
-                 encoding: str = "utf-8"):
+                 encoding: str = "utf-8", root=None):
         self.text = text
         self.file = file
         self.bom, self.crlf, self.encoding = bom, crlf, encoding
-        self.root = yaml.compose(text, Loader=_Composer)
+        # the loader's own graph when given (same text, same marks; this layer reads only
+        # scalars' text and the merge tag, which both resolvers set alike)
+        self.root = root if root is not None else yaml.compose(text, Loader=_Composer)
         self._edits: dict[int, tuple[int, int, str]] = {}  # id(node) -> (start, end, new raw)
         self._data_edits: dict[tuple, Any] = {}            # path as written -> value as loaded
         self.data: Any = None          # the plain data and line map gendoc's loader read
@@ -261,14 +263,13 @@ def _replacement(text: str, node, value: str) -> tuple[int, int, str]:
 def open_plan(path) -> tuple[Source, Plan]:
     """Read, decode, load and validate a plan exactly as ``gendoc check`` does (an invalid
     plan raises its usual errors), then compose the same text for editing."""
-    data, lines, name = load_file(path)
-    raw = Path(path).read_bytes()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GendocWarning)  # load_file has already said it
-        text = decode(raw, name)
+    kept: dict = {}
+    data, lines, name = load_file(path, kept)
+    raw, text = kept["raw"], kept["text"]
     plan = validate(data, lines, name)
     crlf = b"\r\n" in raw or b"\r\x00\n\x00" in raw
-    src = Source(text, name, bom=raw.startswith(codecs.BOM_UTF8), crlf=crlf, encoding=_encoding(raw))
+    src = Source(text, name, bom=raw.startswith(codecs.BOM_UTF8), crlf=crlf, encoding=_encoding(raw),
+                 root=kept["node"])
     src.data, src.lines = data, lines
     return src, plan
 
