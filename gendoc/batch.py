@@ -1304,7 +1304,8 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
             continue
         try:  # a name not yet in the folder needs only the folder's checks (done once above)
             if fname in existing or not checked:
-                check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)])
+                check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)],
+                                  can_force=False)
             pdf_name = fname[:-len(".docx")] + ".pdf"
             if opts.pdf and (pdf_name in existing or not checked):
                 check_destination(opts.out_dir / pdf_name, inputs=[Path(bs.file)], option="--pdf")

@@ -171,7 +171,7 @@ def backup_name(path: Path, now: _dt.datetime | None = None) -> Path:
 
 
 def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterable[Path] = (),
-                      force: bool = False, option: str = "-o") -> Destination:
+                      force: bool = False, option: str = "-o", can_force: bool = True) -> Destination:
     """Refuse a destination that would lose something; say what to do instead."""
     target = Path(target)
     name = str(target)
@@ -224,8 +224,9 @@ def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterabl
     why = ("生成后被修改过（例如在 Word 或 WPS 里改过、盖过章）" if state == "edited"
            else "不是 gendoc 生成的")
     if not force:
-        raise GendocError(f"已有的这个文档{why}，没有覆盖。要重新生成，请换一个输出文件名，"
-                          "或加 --force（原文件会先另存为“文件名.修改稿-日期时间.docx”）", file=name)
+        remedy = ("请换一个输出文件名，或加 --force（原文件会先另存为“文件名.修改稿-日期时间.docx”）"
+                  if can_force else "请换一个输出文件夹，或先把它移走")
+        raise GendocError(f"已有的这个文档{why}，没有覆盖。要重新生成，{remedy}", file=name)
     return Destination(target, backup=backup_name(target))
 
 

@@ -227,3 +227,15 @@ def test_pdf_failure_leaves_neither_new_file(tmp_path, monkeypatch):
     assert out.read_bytes() == docx_before
     assert (tmp_path / "a.pdf").read_bytes() == pdf_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf", "p.yaml"]
+
+
+def test_edited_document_message_offers_force_only_where_there_is_one(tmp_path):
+    out = tmp_path / "a.docx"
+    render_file(MINIMAL, out)
+    edit_docx(out, first_body_text(out)[:4], "（已改）")
+    with pytest.raises(GendocError) as with_force:
+        check_destination(out)
+    with pytest.raises(GendocError) as without:
+        check_destination(out, can_force=False)      # gendoc batch has no --force
+    assert "--force" in with_force.value.message
+    assert "--force" not in without.value.message and "先把它移走" in without.value.message
