@@ -191,13 +191,15 @@ def check_destination(target: Path, *, plan: Path | None = None, inputs: Iterabl
         return Destination(target)
     if not target.is_file():
         raise GendocError("输出路径不是普通文件", file=name)
+    magic = _MAGIC.get(suffix)
     try:
         with open(target, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+            head = fh.read(4096)
+            if magic is None or not head.startswith(magic):   # text, or the wrong kind:
+                head += fh.read(_SNIFF_BYTES - len(head))      # look for a plan in all of it
     except OSError as exc:
         raise GendocError(f"无法读取已有的文件：{os_words(exc)}", file=name) from None
     kind = _KIND_WORDS.get(suffix, suffix)
-    magic = _MAGIC.get(suffix)
     if head and magic is not None and not head.startswith(magic):
         what = "一个计划文件" if _looks_like_plan(head) else "别的类型的文件"
         raise GendocError(f"已有的这个文件是{what}，不是{kind}；为免覆盖它，请换一个输出文件名",
