@@ -130,23 +130,30 @@ def render(plan, output, pdf, force, timeout, template_dirs):
 @main.command(cls=_Command)
 @click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @_templates_opt
-def check(plans, template_dirs):
-    """只检查计划（格式、字段、日期、模板），不写任何文件。"""
-    from .plan import load_plan
+@click.option("--strict", is_flag=True,
+              help="把警告当作错误：有任何没在计划注释（# 检查：……）里说明的警告就以非零状态退出")
+def check(plans, template_dirs, strict):
+    """检查计划（格式、字段、日期、模板，以及日期、占位符、标点、编号、数目等常见错误），不写任何文件。"""
+    from .lint import report_lines
     from .render import build_document
+    from .source import open_plan
     from .typeset import Typesetter
     failed = 0
     for name in plans:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", GendocWarning)
-                plan = load_plan(name)
+                src, plan = open_plan(name)
                 # typeset too: whatever check accepts, render renders
                 Typesetter().render(build_document(plan, tuple(template_dirs)))
-            for w in caught:
-                if issubclass(w.category, GendocWarning):
-                    text = str(w.message)
-                    click.echo(f"警告：{text if text.startswith(name) else f'{name}: {text}'}", err=True)
+            texts = [str(w.message) for w in caught if issubclass(w.category, GendocWarning)]
+            lines, unexplained = report_lines(name, src, plan, texts, strict)
+            for line in lines:
+                click.echo(line, err=True)
+            if strict and unexplained:
+                failed += 1
+                click.echo(f"{name}: 未通过（--strict：{unexplained} 条警告）")
+                continue
             click.echo(f"{name}: 通过")
         except GendocError as exc:
             failed += 1
@@ -213,7 +220,7 @@ def verify(file, keep_pdf, timeout):
 
 
 # commands that live in their own modules register themselves on ``main``
-from . import batch_cli, roll_cli  # noqa: E402,F401
+from . import batch_cli, calendar_cli, roll_cli  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     # ``python -m gendoc.cli``: run the group of the imported module, on which roll_cli and
