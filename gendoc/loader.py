@@ -10,6 +10,7 @@ values an alias can expand to is bounded.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gc
 import re
 from pathlib import Path
@@ -340,16 +341,28 @@ def _full_width_colon(text: str, error_line: int | None):
     return None
 
 
-def load_text(text: str, file: str, keep: dict | None = None) -> tuple[Any, LineMap]:
-    """Parse plan text; the cyclic garbage collector is paused meanwhile: the node graph is
-    acyclic and large plans would otherwise pay for repeated full collections."""
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while a plan's large, acyclic heap is built.
+
+    Leaving, everything allocated meanwhile is handed to the oldest generation without a
+    scan (freeze, then unfreeze): re-enabling alone would make the next allocation scan the
+    whole young generation (0.16 s for a 10,000-item plan) and promote it twice more."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_text(text, file, keep)
+        yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
+
+
+def load_text(text: str, file: str, keep: dict | None = None) -> tuple[Any, LineMap]:
+    """Parse plan text; the cyclic garbage collector is paused meanwhile (:func:`gc_paused`)."""
+    with gc_paused():
+        return _load_text(text, file, keep)
 
 
 def _load_text(text: str, file: str, keep: dict | None = None) -> tuple[Any, LineMap]:

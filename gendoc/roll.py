@@ -23,11 +23,9 @@ The file is edited in place through :mod:`gendoc.source`, so only the moved valu
 from __future__ import annotations
 
 import calendar
-import contextlib
 import dataclasses
 import datetime as _dt
 import functools
-import gc
 import json
 import re
 import types
@@ -39,7 +37,7 @@ from pydantic import BaseModel
 
 from .dates import Point, When, cn_number
 from .errors import GendocError, GendocWarning
-from .loader import dotted
+from .loader import dotted, gc_paused
 from .plan import DocNumber, Meta, Plan
 from .plandiff import Labels
 from .source import Source, open_plan
@@ -346,7 +344,8 @@ _PATTERNS = [
     ("one_year", r"今年是|最后一年|去年|明年|上一年度?|下一年度?|[两三四五]年前|第[一二三四五]年"),
 ]
 # one scan per string: the kinds as named alternatives
-_PROSE = re.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx in _PATTERNS))
+# (the look-ahead on the characters a match can start with lets the scan skip the rest fast)
+_PROSE = re.compile(f"(?=[第\\d{_CN}今最去明上下])(?:" + "|".join(f"(?P<{kind}>{rx})" for kind, rx in _PATTERNS) + ")")
 _YEAR_BOUND = re.compile(r"(?:19|20)\d\d\s*年|今年|年内|全年|年底|年末|年度|当年")
 
 # fields that are not prose: dates, numbers, codes, names of templates
@@ -507,17 +506,6 @@ def roll(src: Source, plan: Plan, to_year: int | None = None, *, keep_dates: boo
         return _roll(src, plan, to_year, keep_dates, output_name, list(warnings_before))
 
 
-@contextlib.contextmanager
-def gc_paused():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _roll(src: Source, plan: Plan, to_year: int | None, keep_dates: bool, output_name: str | None,
           warnings_before: list[str]) -> RollResult:
     from_year, to_year = years_for(src, plan, to_year)
@@ -624,16 +612,18 @@ def _hits(moves: list[Move]) -> list[Hit]:
 
 
 def _iter_strings(data, path=(), skip=frozenset()):
-    """(path, text) of every string in loaded plan data, leaving out the subtrees in ``skip``."""
-    if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
-        for k, v in data.items():
-            if path + (k,) not in skip:
-                yield from _iter_strings(v, path + (k,), skip)
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _iter_strings(v, path + (i,), skip)
+    """(path, text) of every string in loaded plan data, in document order, leaving out the
+    subtrees in ``skip`` (an explicit stack: nested generators cost a frame per level per string)."""
+    stack = [(path, data)]
+    while stack:
+        here, value = stack.pop()
+        if isinstance(value, str):
+            yield here, value
+        elif isinstance(value, dict):
+            kids = [(here + (k,), v) for k, v in value.items()]
+            stack.extend(reversed([kv for kv in kids if kv[0] not in skip]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(here + (i,), v) for i, v in enumerate(value)]))
 
 
 def _suggest(kind: str, m: re.Match, years: int) -> str:
