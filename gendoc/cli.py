@@ -133,7 +133,7 @@ def render(plan, output, pdf, force, timeout, template_dirs):
 @click.option("--strict", is_flag=True,
               help="把警告当作错误：有任何没在计划注释（# 检查：……）里说明的警告就以非零状态退出")
 def check(plans, template_dirs, strict):
-    """检查计划（格式、字段、日期、模板，以及日期、占位符、标点、编号、数目等常见错误），不写任何文件。"""
+    """检查计划（格式、字段、日期、模板，以及阶段日期、节假日、占位符、标点、编号、数目等常见疏漏），不写任何文件。"""
     from .lint import report_lines
     from .render import build_document
     from .source import open_plan

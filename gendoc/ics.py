@@ -32,7 +32,7 @@ from icalendar import Calendar, Event
 
 from .dates import Point, When
 from .errors import GendocError
-from .lint import walk
+from .lint import label as _label, walk
 from .loader import dotted
 from .outputs import check_destination, write_atomic
 from .plan import Meeting, Phase, Plan, load_plan
@@ -55,14 +55,6 @@ class Entry:
     location: str | None = None
     description: list[str] = field(default_factory=list)
     path: tuple = ()
-
-
-def _label(model) -> str:
-    for name in ("name", "title", "heading", "task", "indicator", "problem", "what", "text"):
-        v = getattr(model, name, None)
-        if isinstance(v, str) and v:
-            return v
-    return ""
 
 
 def _days(p: Point) -> list[tuple[_dt.date, _dt.date]]:
@@ -89,7 +81,7 @@ def entries(plan: Plan) -> list[Entry]:
         w: When = n.value
         owner = n.owners[-1][1] if n.owners else None
         phase = next((m for _, m in reversed(n.owners) if isinstance(m, Phase) and m is not owner), None)
-        label = _label(owner) if owner is not None else dotted(n.path)
+        label = _label(owner, None) if owner is not None else dotted(n.path)
         desc, location = [], None
         if isinstance(owner, Meeting) and n.path[-1] == "when":
             kind, summary = "会议", owner.name

@@ -72,26 +72,29 @@ class Node:
 
 
 def walk(value: Any, path: tuple = (), owners: tuple = ()) -> Iterator[Node]:
-    """Every value of a validated plan, with its plan path and the models that hold it."""
-    yield Node(path, value, owners)
-    if isinstance(value, BaseModel):
-        inner = owners + ((path, value),)
-        for name in type(value).model_fields:
-            yield from walk(getattr(value, name), path + (name,), inner)
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from walk(v, path + (i,), owners)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from walk(v, path + (k,), owners)
+    """Every value of a validated plan, in document order, with its plan path and the models
+    that hold it (an explicit stack: nested generators cost a frame per level per value)."""
+    stack = [(path, value, owners)]
+    while stack:
+        path, value, owners = stack.pop()
+        yield Node(path, value, owners)
+        if isinstance(value, BaseModel):
+            inner = owners + ((path, value),)
+            stack.extend((path + (name,), getattr(value, name), inner)
+                         for name in reversed(type(value).model_fields))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((path + (i,), value[i], owners) for i in range(len(value) - 1, -1, -1))
+        elif isinstance(value, dict):
+            stack.extend((path + (k,), v, owners) for k, v in reversed(value.items()))
 
 
-def _label(model: BaseModel) -> str:
+def label(model: BaseModel, limit: int | None = 30) -> str:
+    """What a dated thing is called: its name, title, heading, task… (shortened to ``limit``)."""
     for name in ("name", "title", "heading", "task", "indicator", "problem", "what", "text"):
         v = getattr(model, name, None)
         if isinstance(v, str) and v:
-            return v if len(v) <= 30 else v[:30] + "……"
-    return type(model).__name__
+            return v if limit is None or len(v) <= limit else v[:limit] + "……"
+    return ""
 
 
 def _is_literal(cls: type[BaseModel], name: str) -> bool:
@@ -129,6 +132,7 @@ class _Lint:
         self.lines = src.text.split("\n")
         self.found: list[Finding] = []
         self.nodes = list(walk(plan))
+        self.prose = [n for n in self.nodes if isinstance(n.value, str) and n.value and not _not_prose(n.path)]
         self.holiday_years_said: set[int] = set()
 
     def add(self, code: str, path: tuple, message: str, needle: str | None = None) -> None:
@@ -179,7 +183,7 @@ class _Lint:
             for _, ph in named[:1]:
                 if v.deadline.last < ph.when.first:
                     self.add("deadline-before-phase", n.path + ("deadline",),
-                             f"“{_label(v)}”的期限 {v.deadline} 早于它所属的阶段“{ph.name}”"
+                             f"“{label(v)}”的期限 {v.deadline} 早于它所属的阶段“{ph.name}”"
                              f"（{ph.when}）开始：请改正期限，或改正它所属的阶段")
 
     def _within_phase(self, path: tuple, phase: Phase) -> None:
@@ -191,7 +195,7 @@ class _Lint:
             w = n.value
             if w.within(phase.when):
                 continue
-            owner = _label(n.owners[-1][1]) if n.owners else ""
+            owner = label(n.owners[-1][1]) if n.owners else ""
             if n.path[-1] == "deadline" and w.last < phase.when.first:
                 self.add("deadline-before-phase", n.path,
                          f"“{owner}”的期限 {w} 早于它所在的阶段“{phase.name}”（{phase.when}）开始："
@@ -212,7 +216,7 @@ class _Lint:
                 what = f"会议“{owner.name}”"
                 days = _typed_days(n.value, every=True)
             elif n.path[-1] == "deadline":
-                what = f"“{_label(owner)}”的期限" if owner is not None else "期限"
+                what = f"“{label(owner)}”的期限" if owner is not None else "期限"
                 days = _typed_days(n.value, every=False)
             else:
                 continue
@@ -236,9 +240,7 @@ class _Lint:
 
     def texts(self) -> None:
         calendar_words = self._calendar_words()
-        for n in self.nodes:
-            if not isinstance(n.value, str) or not n.value or _not_prose(n.path):
-                continue
+        for n in self.prose:
             text = n.value
             for m in _PLACEHOLDER.finditer(text):
                 self.add("placeholder", n.path,
@@ -324,9 +326,7 @@ class _Lint:
     def counts(self) -> None:
         phase_lists = [n.value for n in self.nodes
                        if isinstance(n.value, list) and n.value and all(isinstance(x, Phase) for x in n.value)]
-        for n in self.nodes:
-            if not isinstance(n.value, str) or _not_prose(n.path):
-                continue
+        for n in self.prose:
             for m in _PHASE_COUNT.finditer(n.value):
                 said = cn_value(m["n"])
                 have = sorted({len(p) for p in phase_lists})
@@ -351,10 +351,8 @@ class _Lint:
         atts = getattr(self.plan, "attachments", []) or []
         titles = [a.title for a in atts]
         referred: dict[int, tuple] = {}
-        for n in self.nodes:
-            if not isinstance(n.value, str) or _not_prose(n.path):
-                continue
-            if any(p[:1] == ("attachments",) and len(p) == 2 for p, _ in n.owners):
+        for n in self.prose:
+            if n.path[:1] == ("attachments",):
                 continue   # an attachment's own text names itself
             for m in _ATTACH_REF.finditer(n.value):
                 k = cn_value(m["n"])
@@ -393,11 +391,14 @@ def _typed_days(w: When, every: bool) -> list[_dt.date]:
     return list(dict.fromkeys(days))
 
 
+_NOT_LINTED = frozenset(_NOT_PROSE) | {("meta", "title"), ("meta", "title_lines")}
+_NOT_LINTED_DEPTHS = sorted({len(p) for p in _NOT_LINTED})
+
+
 def _not_prose(path: tuple) -> bool:
     """Codes, numbers and dates, not prose; and the document's own title, which names its year
     by convention (2003年卫生党建工作要点)."""
-    return (any(path[:len(p)] == p for p in _NOT_PROSE)
-            or path[:2] in (("meta", "title"), ("meta", "title_lines")))
+    return any(path[:k] in _NOT_LINTED for k in _NOT_LINTED_DEPTHS)
 
 
 def _in_title_marks(text: str, at: int) -> bool:
