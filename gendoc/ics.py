@@ -81,30 +81,33 @@ def entries(plan: Plan) -> list[Entry]:
         w: When = n.value
         owner = n.owners[-1][1] if n.owners else None
         phase = next((m for _, m in reversed(n.owners) if isinstance(m, Phase) and m is not owner), None)
-        label = _label(owner, None) if owner is not None else dotted(n.path)
+        label = (_label(owner, None) if owner is not None else "") or dotted(n.path)
+        short = (_label(owner, 40) if owner is not None else "") or label
         desc, location = [], None
-        if isinstance(owner, Meeting) and n.path[-1] == "when":
-            kind, summary = "会议", owner.name
-            location = owner.place
+        if owner is not None and n.path[-1] == "when":   # a meeting, or an event of a new kind
+            place = getattr(owner, "place", None)
+            location = place if isinstance(place, str) and place else None
             for name, word in _MEETING_LINES:
                 v = getattr(owner, name, None)
-                if v:
-                    desc.append(f"{word}：{'、'.join(v) if isinstance(v, list) else v}")
+                if v and isinstance(v, (str, list)) and (name != "text" or isinstance(owner, Meeting)):
+                    desc.append(f"{word}：{'、'.join(map(str, v)) if isinstance(v, list) else v}")
+        if isinstance(owner, Meeting) and n.path[-1] == "when":
+            kind, summary = "会议", owner.name
         elif isinstance(owner, Phase) and n.path[-1] == "when":
             kind, summary = "阶段", f"阶段：{owner.name}"
             if owner.focus:
                 desc.append(owner.focus)
         elif n.path[-1] == "deadline":
-            kind, summary = "期限", f"截止：{label}"
+            kind, summary = "期限", f"截止：{short}"
             for name, word in (("lead", "牵头"), ("support", "配合"), ("responsible", "具体负责"),
                                ("unit", "责任单位"), ("leader", "责任领导"), ("output", "成果")):
                 v = getattr(owner, name, None)
                 if v:
                     desc.append(f"{word}：{'、'.join(v) if isinstance(v, list) else v}")
         else:
-            kind, summary = "日程", label
+            kind, summary = "日程", short
             text = getattr(owner, "text", None)
-            if isinstance(text, str) and text and text != label:
+            if isinstance(text, str) and text and text != short:
                 desc.append(text)
         desc.append(f"时间：{w.format(year)}")
         if phase is not None:

@@ -82,6 +82,9 @@ def test_fuzzy_dates_are_all_day_spans_and_times_are_shanghai(tmp_path):
     assert dates(ev["截止：月底前报送"][0]) == (_dt.date(2014, 3, 31), _dt.date(2014, 4, 1))
     assert [dates(e) for e in ev["两天义诊"]] == [(_dt.date(2014, 9, 15), _dt.date(2014, 9, 16)),
                                                 (_dt.date(2014, 9, 20), _dt.date(2014, 9, 21))]
+    untitled = [e for e in events(cal) if str(e["SUMMARY"]).startswith("没有标题的条目")][0]
+    assert str(untitled["SUMMARY"]) == "没有标题的条目只写了正文，日程的标题取正文的前四十个字，其余的放在说明里，这样日……"
+    assert "这样日历里看得清楚也不丢内容。" in str(untitled["DESCRIPTION"])
     morning = ev["上午的会"][0]
     start, end = dates(morning)
     assert start.tzinfo is not None and start.utcoffset() == _dt.timedelta(hours=8)
@@ -126,7 +129,7 @@ def test_default_output_and_folder(tmp_path):
     plan = tmp_path / "计划.yaml"
     shutil.copy(CAL_PLANS / "fuzzy.yaml", plan)
     r = run(plan)
-    assert r.exit_code == 0 and "8 个日程" in r.output
+    assert r.exit_code == 0 and "9 个日程" in r.output
     assert Calendar.from_ical((tmp_path / "计划.ics").read_bytes())
     out = tmp_path / "out"
     out.mkdir()
