@@ -12,9 +12,9 @@ import re
 import warnings
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Field, PlainSerializer,
-                      PlainValidator, ValidationError, WithJsonSchema, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, PrivateAttr, BeforeValidator, ConfigDict, Discriminator, Field,
+                      PlainSerializer, PlainValidator, Tag, ValidationError, WithJsonSchema,
+                      field_validator, model_validator)
 
 from .dates import YEAR_MAX, YEAR_MIN, DateError, When, parse_iso_date
 from .errors import GendocError, GendocWarning
@@ -458,6 +458,7 @@ class Plan(Strict):
     notice_text: Names = Field(default_factory=list,
                                description="印发通知的正文（一段或几段）；默认“现将《……》印发给你们，请……”")
     attachments: list[Attachment] = Field(default_factory=list)
+    summary: "SummarySpec | None" = Field(None, description="总结的内容：开展的活动、统计数、成效、问题、下步打算（模板 summary）")
 
     _file: str | None = PrivateAttr(None)
     _lines: LineMap | None = PrivateAttr(None)
@@ -471,6 +472,184 @@ class Plan(Strict):
         return v
 
 
+
+# --------------------------------------------------------------------------- 总结 (summary)
+# A 总结 is written from data: the events held (date, what, who, how many), statistics as
+# numbers printed by code (11306人次, 66275元, 88%以上), achievements, problems, next steps.
+# Prose that carries a number is a list of parts: text, a statistic, or a reference to the
+# event's own data ({ref: when}); nothing inside a string is ever interpreted.
+
+def _stat_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"统计数应为数字（不带单位、不带千分位逗号），而这里是 {value!r}"[:200])
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("统计数应为有限的数字")
+    if value < 0:
+        raise ValueError(f"统计数不能为负数（{value}）：减少、下降写在文字里，如 降低15%")
+    return value
+
+
+StatNumber = Annotated[Union[int, float], PlainValidator(_stat_number),
+                       WithJsonSchema({"type": "number", "minimum": 0})]
+
+
+class Statistic(Strict):
+    """A number the 总结 reports, printed by code: 11306人次, 66275元, 88%以上, 80余人, 15%—20%."""
+
+    value: StatNumber | list[StatNumber] = Field(
+        description="数值，不带单位和千分位逗号，如 11306；范围写两个数 [15, 20]，印作 15%—20%")
+    unit: str | None = Field(None, description="单位，如 人、人次、元、个、%")
+    what: str | None = Field(None, description="统计的是什么（数据说明，不印出），如 农村麻疹疫苗接种人数")
+    qualifier: Literal["约", "近", "超过", "不到", "余", "多", "以上", "以下", "左右"] | None = Field(
+        None, description="修饰：约、近、超过、不到印在数字前；余、多印在数字和单位之间（80余人）；"
+                          "以上、以下、左右印在单位后（88%以上）")
+
+    @field_validator("value")
+    @classmethod
+    def _range(cls, v: Any) -> Any:
+        if isinstance(v, list) and (len(v) != 2 or v[0] >= v[1]):
+            raise ValueError("范围写两个由小到大的数，如 [15, 20]")
+        return v
+
+    def __str__(self) -> str:
+        from .summary import format_statistic
+        return format_statistic(self)
+
+
+class Ref(Strict):
+    """Inside an event's text: one of the event's own fields, printed from its data."""
+
+    ref: Literal["when", "what", "organiser", "participants", "place", "attendance", "count"] = Field(
+        description="引用本项自己的数据：when 日期、what 活动名称、organiser 组织者、participants 参加者、"
+                    "place 地点、attendance 参加人数；count 是引导语后面列出的项数（印作 三、两）")
+
+
+def _prose(value: Any) -> Any:
+    return [value] if isinstance(value, (str, dict)) else value
+
+
+def _part_kind(value: Any) -> str:
+    if isinstance(value, (dict, Statistic, Ref)):
+        return "ref[]" if isinstance(value, Ref) or (isinstance(value, dict) and "ref" in value) else "statistic[]"
+    return "str"   # the tag names are dropped from error locations like pydantic's own
+
+
+Part = Annotated[Union[Annotated[str, Tag("str")], Annotated[Statistic, Tag("statistic[]")],
+                       Annotated[Ref, Tag("ref[]")]], Discriminator(_part_kind)]
+Prose = Annotated[list[Part], BeforeValidator(_prose), Field(
+    description="一段文字；含数字时写成列表，文字和统计数交替：[农村接种, {value: 11306, unit: 人}, 。]")]
+
+
+class Outcome(Strict):
+    """A numbered paragraph of a 总结 (a 做法, a 成效, a 打算): optional run-in title, text."""
+
+    title: str | None = Field(None, description="引领语，如 与本职工作相结合，切实提高卫生综合保障能力")
+    text: Prose = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, (str, list)) else v
+
+    _refs_allowed: ClassVar[frozenset] = frozenset()
+
+    @model_validator(mode="after")
+    def _refs(self) -> "Outcome":
+        _check_refs(self.text, self._refs_allowed)
+        return self
+
+
+def _check_refs(text: list, allowed: set) -> None:
+    for part in text:
+        if isinstance(part, Ref) and part.ref not in allowed:
+            where = "、".join(sorted(allowed)) if allowed else "无"
+            raise ValueError(f"这里不能引用 {part.ref}（可引用：{where}）")
+
+
+EventDates = Annotated[Union[Annotated[WhenField, Tag("when[]")], Annotated[list[WhenField], Tag("list[when]")]],
+                       Discriminator(lambda v: "list[when]" if isinstance(v, list) else "when[]")]
+
+
+class Event(Outcome):
+    """An event held: when, what, who organised it, who took part, how many attended."""
+
+    when: EventDates | None = Field(
+        None, description="举办日期（一个或几个，如 2010-06-12；6月、9月写作 [2010-06, 2010-09]）")
+    what: Text = Field(description="活动或会议名称，如 卫生系统创先争优活动动员大会")
+    organiser: str | None = Field(None, description="组织者、主办者，如 卫生局党委")
+    participants: Names = Field(default_factory=list, description="参加者，如 各医疗卫生单位党员")
+    place: str | None = Field(None, description="地点")
+    attendance: Statistic | None = Field(None, description="参加人数，如 {value: 80, qualifier: 余, unit: 人}")
+    when_sep: str = Field("，", description="日期在段首时与正文之间的标点；不要标点写 \"\"")
+
+    @model_validator(mode="after")
+    def _refs(self) -> "Event":
+        _check_refs(self.text, {"when", "what", "organiser", "participants", "place", "attendance"})
+        for part in self.text:
+            if isinstance(part, Ref) and getattr(self, part.ref) in (None, []):
+                raise ValueError(f"正文引用了 {part.ref}，但这一项没有填 {part.ref}")
+        return self
+
+
+class Practice(Strict):
+    """One part of 主要做法: a heading, its paragraphs, the events held, numbered outcomes."""
+
+    heading: Text = Field(description="标题，如 积极动员，全面部署。")
+    paras: list[Prose] = Field(default_factory=list, description="段落（在活动和条目之前）")
+    events: list[Event] = Field(default_factory=list, description="开展的活动、召开的会议")
+    items: list[Outcome] = Field(default_factory=list, description="其余条目（在活动之后）")
+    numbered: bool = Field(True, description="活动和条目是否编号（1. 2.）；false 时各成一段")
+
+
+class SummaryPart(Outcome):
+    """基本情况, 取得成效, 下一步打算: a heading, a lead, numbered or inline entries."""
+
+    _refs_allowed: ClassVar[frozenset] = frozenset({"count"})
+
+    heading: str | None = Field(None, description="标题；不写时用模板的默认标题")
+    items: list[Outcome] = Field(default_factory=list)
+    inline: bool = Field(False, description="条目写在引导语同一段，印作 一是……；二是……。")
+
+
+class SummarySpec(Strict):
+    """What a 总结 is made of, in the order clerks write one."""
+
+    opening: Prose = Field(default_factory=list, description="开头：自开展……以来……现将……总结如下：")
+    overview: SummaryPart | None = Field(None, description="基本情况")
+    practices_heading: str | None = Field(
+        None, description="主要做法的总标题（如 主要做法）；不写时各项做法直接作一级标题")
+    practices_lead: Prose = Field(default_factory=list, description=(
+        "主要做法前的引导语；项数用 {ref: count} 由程序数出：[主要开展了以下, {ref: count}, 方面工作：]"))
+    practices: list[Practice] = Field(min_length=1, description="主要做法，每项一个标题")
+    achievements: SummaryPart | None = Field(None, description="取得成效")
+    problems: SummaryPart | None = Field(None, description="存在问题")
+    next_steps: SummaryPart | None = Field(None, description="下一步打算")
+    next_steps_with_problems: bool = Field(
+        False, description="下一步打算并在存在问题一节里（标题如 存在问题，下步打算），引导语接在问题之后")
+
+    @model_validator(mode="after")
+    def _refs(self) -> "SummarySpec":
+        _check_refs(self.opening, frozenset())
+        _check_refs(self.practices_lead, frozenset({"count"}))
+        return self
+
+    def statistics(self) -> list[Statistic]:
+        """Every statistic the 总结 prints, in document order (data for checks and tables)."""
+        def walk(node):
+            if isinstance(node, Statistic):
+                yield node
+            elif isinstance(node, BaseModel):
+                for name in type(node).model_fields:
+                    yield from walk(getattr(node, name))
+            elif isinstance(node, list):
+                for v in node:
+                    yield from walk(v)
+        return list(walk(self))
+
+
+Section.model_rebuild()
+Plan.model_rebuild()
+# --------------------------------------------------------------------------- end of 总结
 
 
 def warn(plan: "Plan", path: tuple, message: str) -> None:
