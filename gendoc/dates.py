@@ -13,6 +13,8 @@ the templates format it. The expression language (domain.md §4.1):
 ``2014-06 上旬..2014-09``          6月上旬至9月
 ``2014-03-07 起`` (开始, 以来, 前, 前夕, 上午, 下午, 晚)      3月7日起
 ``2010-09-15,20``                  9月15、20日
+``2010-06,09``                     6月、9月
+``2014-04 末起`` (上旬起, 中旬以来 …: a month part, then 起/开始/以来/前)  4月末起
 ``2003 上半年`` (下半年, 年内, 全年, 年初, 年底, 第一季度 …)   上半年
 =================================  ===========================
 
@@ -46,6 +48,7 @@ _YEAR_PARTS = ("上半年", "下半年", "年内", "全年", "年初", "年底",
 _DAY_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DAYS_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})((?:,\d{1,2})+)$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTHS_RE = re.compile(r"^(\d{4})-(\d{1,2})((?:,\d{1,2})+)$")
 _YEAR_RE = re.compile(r"^(\d{4})$")
 
 
@@ -98,7 +101,16 @@ class Point:
     month: int | None = None
     day: int | None = None
     extra_days: tuple[int, ...] = ()
-    part: str = ""  # 上旬, 底前, 份, 上半年, 起 …
+    part: str = ""  # 上旬, 底前, 份, 上半年, 起, 末起 …
+    extra_months: tuple[int, ...] = ()  # 6月、9月: month 6, extra_months (9,)
+
+    @property
+    def span_part(self) -> str:
+        """The part that says which days are meant: 末 of 末起, 上旬 of 上旬开始."""
+        for suffix in _DAY_SUFFIXES:
+            if self.part.endswith(suffix) and self.part != suffix and self.part[:-len(suffix)] in _SPAN_PARTS:
+                return self.part[:-len(suffix)]
+        return self.part
 
     @property
     def first(self) -> _dt.date:
@@ -106,20 +118,21 @@ class Point:
             return _dt.date(self.year, self.month, self.day)
         if self.month:
             start = {"中旬": 11, "下旬": 21, "中下旬": 11, "底": 21, "末": 21, "底前": 21}
-            return _dt.date(self.year, self.month, start.get(self.part, 1))
+            return _dt.date(self.year, self.month, start.get(self.span_part, 1))
         half = {"下半年": 7, "第二季度": 4, "第三季度": 7, "第四季度": 10, "年底": 12, "年中": 6}
-        return _dt.date(self.year, half.get(self.part, 1), 1)
+        return _dt.date(self.year, half.get(self.span_part, 1), 1)
 
     @property
     def last(self) -> _dt.date:
         if self.day:
             return _dt.date(self.year, self.month, max((self.day, *self.extra_days)))
         if self.month:
+            month = max((self.month, *self.extra_months))
             end = {"上旬": 10, "初": 10, "上中旬": 20, "中旬": 20}
-            return _dt.date(self.year, self.month,
-                            end.get(self.part, calendar.monthrange(self.year, self.month)[1]))
+            return _dt.date(self.year, month,
+                            end.get(self.span_part, calendar.monthrange(self.year, month)[1]))
         half = {"上半年": 6, "第一季度": 3, "第二季度": 6, "第三季度": 9, "年初": 3, "年中": 7}
-        m = half.get(self.part, 12)
+        m = half.get(self.span_part, 12)
         return _dt.date(self.year, m, calendar.monthrange(self.year, m)[1])
 
 
@@ -138,6 +151,15 @@ def _parse_point(text: str, whole: str) -> Point:
     if m := _DAY_RE.match(base):
         check_day(int(m[1]), int(m[2]), int(m[3]), whole)
         return Point(int(m[1]), int(m[2]), int(m[3]), (), _check_part(part, _DAY_SUFFIXES, whole))
+    if m := _MONTHS_RE.match(base):
+        check_year(int(m[1]), whole)
+        months = [int(m[2])] + [int(x) for x in m[3].split(",") if x]
+        for mo in months:
+            if not 1 <= mo <= 12:
+                raise DateError(f"“{whole}”：月份 {mo} 不存在（应为 1—12）")
+        if months != sorted(set(months)):
+            raise DateError(f"“{whole}”：几个月份要从早到晚写，且不能重复")
+        return Point(int(m[1]), months[0], None, (), _check_part(part, ("份",), whole), tuple(months[1:]))
     if m := _MONTH_RE.match(base):
         check_year(int(m[1]), whole)
         mo = int(m[2])
@@ -152,10 +174,21 @@ def _parse_point(text: str, whole: str) -> Point:
         "2014-04 上旬、2014-03 底前 或 2003 上半年 等")
 
 
+_SPAN_PARTS = _MONTH_PARTS + _YEAR_PARTS
+
+
 def _check_part(part: str, allowed: tuple[str, ...], whole: str) -> str:
-    if part and part not in allowed:
-        raise DateError(f"“{whole}”：不认识“{part}”，这里可用：{'、'.join(allowed)}")
-    return part
+    """A qualifier from ``allowed``, or a span part followed by an open start or end
+    (4月末起, 10月中旬以来, 年底前) where both halves are allowed here."""
+    part = part.replace(" ", "")
+    if not part or part in allowed:
+        return part
+    for suffix in _DAY_SUFFIXES:
+        head = part[:-len(suffix)]
+        if part.endswith(suffix) and head in allowed and head in _SPAN_PARTS and suffix in allowed:
+            return part
+    raise DateError(f"“{whole}”：不认识“{part}”，这里可用：{'、'.join(allowed)}"
+                    "（或其中的时段加 起、开始、以来、前，如 末起）")
 
 
 @dataclass(frozen=True)
@@ -232,8 +265,10 @@ def _fmt_point(p: Point, show_year: bool, numerals: str) -> str:
             text = format_skeleton("MMMd", d, locale=LOCALE)
         return text + p.part
     if p.month:
-        text = (f"{p.year}年" if show_year else "") + _month_word(p.month, numerals)
-        return text + p.part
+        months = "、".join(_month_word(m, numerals) + (p.part if p.extra_months else "")
+                           for m in (p.month, *p.extra_months))
+        text = (f"{p.year}年" if show_year else "") + months
+        return text if p.extra_months else text + p.part
     if p.part:
         return (f"{p.year}年" if show_year else "") + p.part
     return f"{p.year}年"

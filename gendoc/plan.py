@@ -188,11 +188,24 @@ class Meta(Strict):
 
 # --------------------------------------------------------------------------- body blocks
 
-class Item(Shorthand):
+class Dated(Strict):
+    """What any dated paragraph carries: its date, a note on it, and where it prints."""
+
+    when: WhenField | None = None
+    when_note: str | None = Field(None, description="日期的附注，排在括号里，如 1天时间、具体时间另行通知")
+    when_style: Literal["lead", "paren", "none"] | None = Field(
+        None, description="日期排在哪里：lead 段首（3月底前，……），paren 标题后括号里（（4月上旬）），"
+                          "none 不排；不写时按模板：有引领语排括号，没有排段首")
+    when_join: str | None = Field(None, description="段首日期后的标点，默认“，”；写 \"\" 连排（3月17日上午组织……）")
+    attendees: Names = Field(default_factory=list, description="参会人员（不是会议的条目也可以写）")
+    guidance: Names = Field(default_factory=list, description="邀请……到会指导")
+    observers: Names = Field(default_factory=list, description="邀请……列席")
+
+
+class Item(Dated, Shorthand):
     """A numbered item (1.) with an optional run-in title, date and sub-items （1）."""
 
     title: str | None = Field(None, description="引领语，如 深入查摆问题")
-    when: WhenField | None = None
     text: str = ""
     items: list["Item"] = Field(default_factory=list, description="下一层条目（（1））")
 
@@ -202,6 +215,12 @@ class Item(Shorthand):
             if sub.items:
                 raise ValueError("条目最多两层（1. 和（1））")
         return self
+
+
+class Para(Dated, Shorthand):
+    """A paragraph without a number, which may carry its own date: 3月底前，各支部……"""
+
+    text: Text
 
 
 class Point(Shorthand):
@@ -226,6 +245,7 @@ class Table(Strict):
 class Section(Strict):
     heading: Text
     when: WhenField | None = None
+    when_note: str | None = Field(None, description="日期的附注，排在括号里")
     run_in: bool = Field(False, description="标题与正文同段（（一）标题。正文……）")
     text: str | None = None
     paras: list[str] = Field(default_factory=list)
@@ -234,6 +254,8 @@ class Section(Strict):
     items: list[Item] = Field(default_factory=list)
     table: Table | None = None
     sections: list["Section"] = Field(default_factory=list)
+    body: list["Block"] = Field(default_factory=list,
+                                description="按书写顺序排列的段落、条目、会议、小节（排在 items 之后、sections 之前）")
     closing_paras: list[str] = Field(default_factory=list)
 
     @field_validator("paras", "closing_paras", mode="before")
@@ -244,30 +266,94 @@ class Section(Strict):
         return v
 
 
-class Meeting(Strict):
-    """A meeting or event: who, when, what, and what follows."""
+MEETING_PARTS = ("place", "presider", "duration", "text", "speakers", "attendees", "guidance", "observers",
+                 "requirements", "follow_up")
+
+
+class Meeting(Dated):
+    """A meeting or event: who, when, what, and what follows. Each part prints as its own
+    sentence (or paragraph, ``layout: paragraphs``) in the order of ``order``; a part
+    with no data prints nothing, not an empty label."""
 
     name: Text = Field(description="会议或活动名称，如 局党组专题民主生活会")
-    when: WhenField | None = None
+    verb: str = Field("召开", description="名称前的动词：召开、举办、开展……；写 \"\" 不加")
     place: str | None = None
     duration: str | None = Field(None, description="会期，如 半天")
     presider: str | None = None
     speakers: Names = Field(default_factory=list)
     text: str | None = Field(None, description="主要内容")
-    attendees: Names = Field(default_factory=list)
-    guidance: Names = Field(default_factory=list, description="邀请到会指导")
-    observers: Names = Field(default_factory=list, description="邀请列席")
     requirements: str | None = None
     follow_up: str | None = Field(None, description="会后……")
+    order: list[Literal[MEETING_PARTS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(MEETING_PARTS),
+        description="各部分的先后：place 地点, presider 主持, duration 会期, text 内容, speakers 讲话, "
+                    "attendees 参会人员, guidance 到会指导, observers 列席, requirements 有关要求, "
+                    "follow_up 会后；没列出的部分按这个顺序排在后面")
+    layout: Literal["inline", "paragraphs"] = Field(
+        "inline", description="inline 各部分连成一段；paragraphs 参会人员、有关要求、会后各成一段")
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("order 里有重复的部分")
+        return v + [p for p in MEETING_PARTS if p not in v]
+
+
+class Block(Strict):
+    """One entry of a ``body``: exactly one of para, item, meeting, section, points, table;
+    a plain string is a paragraph. A body keeps the clerk's order."""
+
+    para: Para | None = None
+    item: Item | None = None
+    meeting: Meeting | None = None
+    section: "Section | None" = None
+    points: list[Point] | None = None
+    points_style: Literal["yi_shi", "yi_yao", "plain"] = "yi_shi"
+    table: Table | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        """``- 一段话`` is a paragraph; ``- para: 一段话`` may carry its date beside it
+        (``when:``, ``when_note:`` … on the same level)."""
+        if isinstance(v, str):
+            return {"para": {"text": v}}
+        if isinstance(v, dict) and isinstance(v.get("para"), str):
+            own = {k: x for k, x in v.items() if k in Para.model_fields and k != "text"}
+            if own:
+                rest = {k: x for k, x in v.items() if k not in own}
+                return {**rest, "para": {"text": v["para"], **own}}
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> "Block":
+        kinds = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("body 的每一项要写且只写 para、item、meeting、section、points、table 之一"
+                             + (f"（这里写了 {'、'.join(kinds)}）" if kinds else "（或者直接写一段文字）"))
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in BLOCK_KINDS if getattr(self, k) is not None)
+
+
+BLOCK_KINDS = ("para", "item", "meeting", "section", "points", "table")
 
 
 class Phase(Strict):
     name: Text
     when: WhenField
-    focus: str | None = None
+    when_note: str | None = Field(None, description="日期的附注，排在括号里")
+    focus: str | None = Field(None, description="与标题同段的一句话（标题。重点……）")
+    text: str | None = Field(None, description="标题下另起一段的说明")
+    paras: list[str] = Field(default_factory=list, description="标题下不编号的段落")
     items: list[Item] = Field(default_factory=list)
     meetings: list[Meeting] = Field(default_factory=list)
-    sections: list[Section] = Field(default_factory=list)
+    sections: list["Section"] = Field(default_factory=list)
+    body: list[Block] = Field(default_factory=list,
+                              description="按书写顺序排列的段落、条目、会议、小节（排在上面各项之后）")
 
 
 class BasisDoc(Strict):
@@ -338,7 +424,7 @@ class CalendarEntry(Strict):
 
 
 class Targets(Strict):
-    lead: str | None = Field(None, description="引导语（模板字段，可写 {{ year }}）")
+    lead: str | None = Field(None, description="引导语（模板字段，可写 {{ year }}；目标条数写 {{ count }}）")
     bullet: str = "——"
     render: bool = True
     items: list[Target] = Field(default_factory=list)
@@ -450,7 +536,8 @@ class Plan(Strict):
     calendar: list[CalendarEntry] = Field(default_factory=list, description="日程数据，不渲染")
     leading_group: LeadingGroup | None = None
     sections: list[Section] = Field(default_factory=list)
-    sections_lead: str | None = Field(None, description="重点工作前的引导语（模板字段）")
+    sections_lead: str | None = Field(None, description="重点工作前的引导语（模板字段）：项数写 {{ count }}，"
+                                                         "由程序数出，如 今年重点做好以下{{ count }}方面工作：")
     responsibilities: list[Task] = Field(default_factory=list)
     rectifications: list[Rectification] = Field(default_factory=list)
     requirements: list[Requirement] = Field(default_factory=list)

@@ -152,10 +152,12 @@ def available_templates(extra_dirs: tuple[str, ...] = ()) -> list[str]:
     return sorted(names)
 
 
-def render_field(source: str, plan: Plan, field: str) -> str:
-    """A plan field the schema declares a template (lead-ins): sandboxed, small, bounded."""
+def render_field(source: str, plan: Plan, field: str, count: int | None = None) -> str:
+    """A plan field the schema declares a template (lead-ins): sandboxed, small, bounded.
+    ``count`` is how many entries the lead-in introduces, given to it as ``count`` in Chinese
+    numerals (以下{{ count }}方面工作 -> 以下五方面工作), so that no count is typed."""
     try:
-        return _render_field(source, plan, field)
+        return _render_field(source, plan, field, count)
     except GendocError as exc:
         path = tuple(int(p) if p.isdigit() else p for p in field.replace("[", ".").replace("]", "").split("."))
         exc.file = exc.file or getattr(plan, "_file", None)
@@ -164,19 +166,21 @@ def render_field(source: str, plan: Plan, field: str) -> str:
         raise
 
 
-def _render_field(source: str, plan: Plan, field: str) -> str:
+def _render_field(source: str, plan: Plan, field: str, count: int | None = None) -> str:
     env = _field_env()
+    extra = {} if count is None else {"count": cn_number(count)}
     try:
         with budget(FIELD_SECONDS, f"字段 {field} 的模板"):
             out = render_bounded(env.from_string(source),
                                  dict(year=plan.meta.plan_year, ctx=plan.context,
-                                      issuer=plan.meta.issuer.model_dump()))
+                                      issuer=plan.meta.issuer.model_dump(), **extra))
     except GendocError:
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise GendocError(f"模板语法错误：{_plain(exc.message or '')}", field=field) from None
     except jinja2.UndefinedError as exc:
-        raise GendocError(f"模板引用了不存在的名字：{_plain(exc.message or '')}（可用 year、ctx.…、issuer.…）",
+        raise GendocError(f"模板引用了不存在的名字：{_plain(exc.message or '')}（可用 year、ctx.…、issuer.…"
+                          + ("、count" if count is not None else "") + "）",
                           field=field) from None
     except jinja2.exceptions.SecurityError as exc:
         raise GendocError(f"模板做了不允许的操作：{exc}", field=field) from None
@@ -216,12 +220,13 @@ def document_head(plan: Plan) -> Head | None:
 def template_context(plan: Plan, seen: set | None = None) -> dict:
     f = _Filters(plan)
     leads = {"guiding_ideology": "", "targets": "", "sections": ""}
-    for name, value in (("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead),
-                        ("targets", plan.targets and plan.targets.lead),
-                        ("sections", plan.sections_lead)):
+    for name, value, count in (
+            ("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead, None),
+            ("targets", plan.targets and plan.targets.lead, len(plan.targets.items) if plan.targets else 0),
+            ("sections", plan.sections_lead, len(plan.sections))):
         if value:
             leads[name] = escape_markup(
-                render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead"))
+                render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead", count))
     view = View(plan, seen)
     return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.plan_year,
                 ctx=wrap(plan.context), leads=leads, when=f.when,
@@ -337,12 +342,24 @@ def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
         recipients="、".join(strip_end(r) for r in m.recipients) or None,  # the ：is the typesetter's
         body=body,
         attachments=attachments,
-        signature=Signature(name=m.signature or m.issuer.name,
-                            date=format_full_date(m.date) if m.date else None, seal=m.seal),
+        signature=signature(plan),
         notes=notes,
         banji=Banji(cc=list(m.cc), printer=m.printing.by if m.printing else None,
                     print_date=format_full_date(m.printing.date) if m.printing else None),
     )
+
+
+def signature(plan: Plan) -> Signature | None:
+    """落款: the 署名 (default: the issuer's full name) and the 成文日期. A document with
+    neither a 署名 nor a 成文日期 written (a 方案 issued under a 通知, an internal 安排)
+    prints no 落款 at all; a 署名 without a date prints, with a warning."""
+    m = plan.meta
+    if m.date is None and not m.signature:
+        return None
+    if m.date is None:
+        warn(plan, ("meta", "signature"), "写了署名但没有成文日期（meta.date）：落款只排署名")
+    return Signature(name=m.signature or m.issuer.name,
+                     date=format_full_date(m.date) if m.date else None, seal=m.seal)
 
 
 def _warn_lost_content(plan: Plan, seen: set, attachments) -> None:

@@ -210,7 +210,7 @@ def spell(w: When) -> str:
     def one(p: Point) -> str:
         s = f"{p.year:04d}"
         if p.month:
-            s += f"-{p.month:02d}"
+            s += f"-{p.month:02d}" + "".join(f",{m:02d}" for m in p.extra_months)
         if p.day:
             s += f"-{p.day:02d}" + "".join(f",{d:02d}" for d in p.extra_days)
         return s + (f" {p.part}" if p.part else "")
