@@ -615,14 +615,22 @@ def _prose(value: Any) -> Any:
     return [value] if isinstance(value, (str, dict)) else value
 
 
+def _no_bare_number(value: Any) -> Any:
+    raise ValueError(f"文字里的数字要写成统计数，由程序排印：{{value: {value}, unit: 单位}}")
+
+
 def _part_kind(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number[]"
     if isinstance(value, (dict, Statistic, Ref)):
         return "ref[]" if isinstance(value, Ref) or (isinstance(value, dict) and "ref" in value) else "statistic[]"
     return "str"   # the tag names are dropped from error locations like pydantic's own
 
 
 Part = Annotated[Union[Annotated[str, Tag("str")], Annotated[Statistic, Tag("statistic[]")],
-                       Annotated[Ref, Tag("ref[]")]], Discriminator(_part_kind)]
+                       Annotated[Ref, Tag("ref[]")],
+                       Annotated[str, PlainValidator(_no_bare_number), Tag("number[]"),
+                                 WithJsonSchema({"type": "string"})]], Discriminator(_part_kind)]
 Prose = Annotated[list[Part], BeforeValidator(_prose), Field(
     description="一段文字；含数字时写成列表，文字和统计数交替：[农村接种, {value: 11306, unit: 人}, 。]")]
 
@@ -649,19 +657,16 @@ class Outcome(Strict):
 def _check_refs(text: list, allowed: set) -> None:
     for part in text:
         if isinstance(part, Ref) and part.ref not in allowed:
-            where = "、".join(sorted(allowed)) if allowed else "无"
-            raise ValueError(f"这里不能引用 {part.ref}（可引用：{where}）")
-
-
-EventDates = Annotated[Union[Annotated[WhenField, Tag("when[]")], Annotated[list[WhenField], Tag("list[when]")]],
-                       Discriminator(lambda v: "list[when]" if isinstance(v, list) else "when[]")]
+            if allowed:
+                raise ValueError(f"这里不能引用 {part.ref}（可引用：{'、'.join(sorted(allowed))}）")
+            raise ValueError(f"这里不能引用 {part.ref}：引用只用在活动（events，引用它自己的日期、名称等）"
+                             "和引导语（count，所列的项数）里")
 
 
 class Event(Outcome):
     """An event held: when, what, who organised it, who took part, how many attended."""
 
-    when: EventDates | None = Field(
-        None, description="举办日期（一个或几个，如 2010-06-12；6月、9月写作 [2010-06, 2010-09]）")
+    when: WhenField | None = Field(None, description="举办日期，如 2010-06-12；6月、9月写作 2010-06,09")
     what: Text = Field(description="活动或会议名称，如 卫生系统创先争优活动动员大会")
     organiser: str | None = Field(None, description="组织者、主办者，如 卫生局党委")
     participants: Names = Field(default_factory=list, description="参加者，如 各医疗卫生单位党员")

@@ -25,8 +25,6 @@ _INSIDE = ("余", "多")                      # 80余人
 _REPEATED_UNITS = ("%", "‰", "％")          # 15%—20%, not 15—20%
 RANGE_DASH = "—"
 
-PLACEHOLDER = "（待填写）"
-
 
 def format_number(value: float | int) -> str:
     """66275 -> 66275, 88.5 -> 88.5, 88.0 -> 88 (no grouping: 66275元, not 66,275元)."""
@@ -71,7 +69,7 @@ def _summary_title(title: str) -> str:
 def starter_from_plan(path) -> str:
     """A commented YAML 总结 plan for the plan at ``path``: its phases become the 主要做法
     (one heading each), its items and meetings the events held, with their dates and names;
-    what was achieved is left as visible placeholders （待填写……） for the clerk.
+    what was achieved is left as visible placeholders (待填写：……) for the clerk.
 
     The text loads, validates and renders as it is (``gendoc render``), so a clerk sees the
     shape of the 总结 at once and fills in the placeholders."""
@@ -82,7 +80,7 @@ def starter_from_plan(path) -> str:
     who = issuer.short or issuer.name
     out = [
         f"# 总结：由 {Path(path).name} 生成。各阶段成为“主要做法”，会议和有日期的工作成为开展的活动；",
-        "# 凡“（待填写……）”处改写为实际做法和成效；文字里的数字写成统计数 {value: 数, unit: 单位}，",
+        "# 凡“待填写”处改写为实际做法和成效；文字里的数字写成统计数 {value: 数, unit: 单位}，",
         "# 由程序排印（11306人次、88%以上）。改好后运行：gendoc render 总结.yaml --pdf && gendoc verify 总结.docx",
         "schema_version: 1",
         "template: summary",
@@ -96,17 +94,17 @@ def starter_from_plan(path) -> str:
     if year:
         out.append(f"  year: {year}             # 总结所述年度：同年的日期不写年份")
     out += ["  # date: YYYY-MM-DD        # 成文日期", "summary:",
-            f"  opening: {_q(f'自开展工作以来，{who}精心组织，狠抓落实，（待填写：总体成效）。现将工作开展情况总结如下：')}",
+            f"  opening: {_q(f'自开展工作以来，{who}精心组织，狠抓落实，各项工作取得了初步成效。现将工作开展情况总结如下：')}",
             "  practices:"]
     practices = [(ph.name, f"阶段：{ph.when}", ph.items, ph.meetings) for ph in plan.phases] or \
                 [(sec.heading, "部分", sec.items, []) for sec in plan.sections]
     if plan.meetings:
-        practices.append(("（待填写：会议和活动）", "计划中的会议", [], plan.meetings))
+        practices.append(("召开会议", "计划中的会议", [], plan.meetings))
     if not practices:
-        practices = [("（待填写：做法标题）", "", [], [])]
+        practices = [("待填写：做法标题", "", [], [])]
     for heading, note, items, meetings in practices:
         out += [f"    - heading: {_q(heading)}" + (f"      # {note}" if note else ""),
-                f"      paras: [{_q(f'（待填写：{heading}的主要做法和成效）')}]"]
+                f"      paras: [{_q(f'待填写：{heading}方面的主要做法，开展了哪些工作，覆盖了多少单位和人员，解决了哪些问题，取得了哪些成效。')}]"]
         events = [(i.title or i.text[:20], i.when, [], "开展了") for i in items if i.when] + \
                  [(mt.name, mt.when, list(mt.attendees), "召开了") for mt in meetings]
         undated = [i.title or i.text[:20] for i in items if not i.when]
@@ -121,21 +119,22 @@ def starter_from_plan(path) -> str:
                 out.append(f"          participants: [{', '.join(_q(a) for a in attendees)}]")
             lead = "[{ref: when}, \"，\", " if when else "["
             out += ["          # attendance: {value: 80, qualifier: 余, unit: 人}   # 参加人数，由程序排印",
-                    f"          text: {lead}{{ref: organiser}}, {_q(verb)}, {{ref: what}}, {_q('。（待填写：内容和成效）')}]"]
+                    f"          text: {lead}{{ref: organiser}}, {_q(verb)}, {{ref: what}}, {_q('。待填写：活动的主要内容、参加人员和取得的成效。')}]"]
         if undated:
             out.append("      items:")
-            out += [f"        - title: {_q(t)}\n          text: {_q('（待填写：做法和成效）')}" for t in undated]
+            out += [f"        - title: {_q(t)}\n          text: {_q('待填写：这项工作的具体做法和取得的成效。')}" for t in undated]
     out += ["  achievements:",
             "    heading: 取得成效",
             "    items:",
-            "      - text: [（待填写：成效，如 共培训, {value: 0, unit: 人次}, 。）]",
+            "      - text: [待填写：取得的成效，数字写成统计数，如 全年共培训党员干部, {value: 0, unit: 人次}, 。]",
             "  problems:",
             "    heading: 存在问题",
-            "    text: （待填写：工作虽然取得了一定成效，但也存在一些不足）",
+            "    text: 工作虽然取得了一定成效，但对照要求，也存在一些不足：",
             "    inline: true          # 印作 一是……；二是……。",
-            "    items: [（待填写：问题一）, （待填写：问题二）]",
+            "    items: [待填写：存在的第一个问题, 待填写：存在的第二个问题]",
             "  next_steps:",
             "    heading: 下一步打算",
-            "    items: [（待填写：打算一）, （待填写：打算二）]",
+            "    text: [下一步，将从以下, {ref: count}, 方面抓好工作：]",
+            "    items: [待填写：下一步的第一项打算。, 待填写：下一步的第二项打算。]",
             ""]
     return "\n".join(out)

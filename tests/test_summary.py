@@ -163,9 +163,9 @@ def test_practices_nest_under_a_common_heading_when_one_is_given():
     assert levels == {"主要做法": 1, "抓学习教育": 2, "抓健康服务": 2, "下一步打算": 1}
 
 
-def test_an_event_held_on_several_dates_prints_them_all():
-    text = SMALL.replace("        - when: 2014-03-07\n", "        - when: [2014-06, 2014-09-15]\n")
-    assert "6月、9月15日，局党委召开了党的群众路线教育实践活动动员大会，局属各单位党员共120余人参加。" in _body(text)
+def test_an_event_held_in_several_months_prints_them_all():
+    text = SMALL.replace("        - when: 2014-03-07\n", "        - when: 2014-06,09\n")
+    assert "6月、9月，局党委召开了党的群众路线教育实践活动动员大会，局属各单位党员共120余人参加。" in _body(text)
 
 
 def test_an_event_without_text_is_written_from_its_data():
@@ -193,6 +193,7 @@ def _line_of(text: str, needle: str) -> int:
     ("{value: [20, 15], unit: '%'}", "范围写两个由小到大的数"),
     ("{value: 5, unit: 人, qualifier: 大约}", "取值不对"),
     ("{vaule: 5, unit: 人}", "不认识的字段"),
+    ("11306", "文字里的数字要写成统计数"),
 ])
 def test_a_bad_statistic_is_one_chinese_line_naming_its_line(bad, words):
     text = SMALL.replace("{value: 11306, unit: 人次}", bad)
@@ -211,7 +212,9 @@ def test_a_reference_to_data_the_event_lacks_is_an_error():
 
 def test_a_reference_where_there_is_no_such_data_is_an_error():
     err = _error(SMALL.replace("[全年接种, {value: 11306, unit: 人次}, 。]", "[全年接种, {ref: when}]"))
-    assert "这里不能引用 when" in err.message and err.field == "summary.practices[1].items[0]"
+    assert "这里不能引用 when：引用只用在活动" in err.message and err.field == "summary.practices[1].items[0]"
+    err = _error(SMALL.replace("[下一步，局党委将重点抓好以下, {ref: count}, 项工作：]", "[下一步, {ref: what}]"))
+    assert "这里不能引用 what（可引用：count）" in err.message and err.field == "summary.next_steps"
 
 
 def test_a_summary_without_practices_is_an_error():
@@ -260,10 +263,22 @@ def test_roll_moves_every_date_of_an_event(tmp_path):
     from click.testing import CliRunner
     from gendoc.cli import main
     plan = tmp_path / "总结-2014.yaml"
-    plan.write_text(SMALL.replace("        - when: 2014-03-07\n", "        - when: [2014-06, 2014-09-15]\n"),
-                    encoding="utf-8")
+    plan.write_text(SMALL, encoding="utf-8")
     out = tmp_path / "总结-2015.yaml"
     result = CliRunner().invoke(main, ["roll", str(plan), "--to-year", "2015", "--keep-dates", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "        - when: [2015-06, 2015-09-15]\n" in out.read_text(encoding="utf-8")
-    assert load_plan(out).summary.practices[0].events[0].when[1].first.year == 2015
+    assert "        - when: 2015-03-07\n" in out.read_text(encoding="utf-8")
+    assert str(load_plan(out).summary.practices[0].events[0].when) == "2015-03-07"
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None and not __import__("os").environ.get("CI"),
+                    reason="LibreOffice (soffice) not installed: run scripts/install-deps.sh")
+@pytest.mark.libreoffice
+def test_the_summary_started_from_a_plan_passes_verify(tmp_path):
+    from gendoc.render import render_file
+    from gendoc.verify import verify
+    out = tmp_path / "总结.yaml"
+    out.write_text(starter_from_plan(PLANS / "mass-line-implementation-plan-2014.yaml"), encoding="utf-8")
+    result = render_file(out, tmp_path / "总结.docx", pdf=True)
+    report = verify(result.pdf)
+    assert report.ok, report.format()
