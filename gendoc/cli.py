@@ -220,7 +220,7 @@ def verify(file, keep_pdf, timeout):
 
 
 # commands that live in their own modules register themselves on ``main``
-from . import batch_cli, calendar_cli, roll_cli  # noqa: E402,F401
+from . import batch_cli, calendar_cli, genres_cli, roll_cli  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     # ``python -m gendoc.cli``: run the group of the imported module, on which roll_cli and

@@ -367,8 +367,10 @@ class Preamble(Strict):
     basis_text: str | None = Field(None, description="没有单一依据文件时：根据……的有关部署")
     purpose: str | None = Field(None, description="为……")
     context: str | None = Field(None, description="结合……实际")
-    lead_in: str | None = Field(None, description="现就……提出如下方案（模板补冒号）")
-    text: str | None = Field(None, description="整段自由书写的开头（给出时其他字段不用）")
+    lead_in: str | None = Field(None, description="现就……提出如下方案（模板补冒号；模板字段：正文部分数写 {{ count }}，"
+                                                   "如 现提出以下{{ count }}条整改措施）")
+    text: str | None = Field(None, description="整段自由书写的开头（给出时 basis、purpose、context 不用；"
+                                                "lead_in 接在它后面，如 现提出以下{{ count }}条整改措施）")
 
 
 class Principle(Strict):

@@ -30,6 +30,7 @@ from .resources import templates_dir
 from .sandbox import BoundedSandbox, ConfinedLoader, budget, render_bounded
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
+from .genres import special_head, template_for
 
 TEMPLATE_SECONDS = 60      # a whole document template
 FIELD_SECONDS = 2          # a template-typed plan field (lead-ins)
@@ -235,7 +236,7 @@ def template_context(plan: Plan, seen: set | None = None) -> dict:
 
 def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | None = None) -> str:
     env = environment(tuple(template_dirs))
-    name = plan.template
+    name = template_for(plan)   # a genre's template (gendoc/genres.py), or the one named
     file = getattr(plan, "_file", None)
     line = plan_line(plan, ("template",))
     try:
@@ -338,7 +339,7 @@ def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
         notes.append(f"联系人：{m.contact.name}" + (f"，电话：{m.contact.phone}" if m.contact.phone else ""))
     return Document(
         title_lines=list(m.title_lines) if m.title_lines else break_title(m.title),
-        head=document_head(plan),
+        head=special_head(plan, document_head(plan)),   # 信函格式, 纪要格式 (genres.py)
         recipients="、".join(strip_end(r) for r in m.recipients) or None,  # the ：is the typesetter's
         body=body,
         attachments=attachments,

@@ -20,7 +20,7 @@ import hashlib
 import zipfile
 import io
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
 
@@ -28,7 +28,7 @@ from docx.shared import Mm, Pt, Twips
 
 from .dates import cn_number
 from .errors import GendocWarning
-from .model import (MAX_LEVEL, Banji, Block, Document, Heading, Item, PageBreak, Para, Signature, Table,
+from .model import (MAX_LEVEL, Banji, Block, Document, Head, Heading, Item, PageBreak, Para, Signature, Table,
                     end_sentence, strip_end)
 
 
@@ -84,6 +84,34 @@ class GB:
     TABLE_SLACK = 60                             # twips for the rules and rounding
     TABLE_KEEP_HEADER, TABLE_KEEP_CELL = 6, 8    # never wrapped: headers and cells up to this long
     TABLE_WRAP_MIN = 4                           # a wrapping cell still gets four characters
+    # 10.1 信函格式: mark top edge 30 mm from the sheet top; red double lines 170 mm long,
+    # thick over thin 4 mm below the mark, thin over thick 20 mm above the sheet bottom;
+    # the 发文字号 right, 7/8 of a 3号 height below the upper line; no page number on page 1
+    LETTER_MARK_TOP = Mm(30)
+    LETTER_MARK_RISE = 0.2                       # of the mark's size: its glyph top above its exact
+                                                 # line's top (LibreOffice 7.4, 30 and 42 pt)
+    LETTER_RULE_W = Mm(170)
+    LETTER_RULE_GAP = Mm(4)                      # mark glyphs -> upper double line
+    LETTER_RULE_BOTTOM = Mm(20)                  # lower double line above the sheet bottom
+    LETTER_THICK, LETTER_THIN, LETTER_RULE_SPACE = Pt(1.5), Pt(0.75), Pt(0.75)
+    LETTER_BELOW_RULE = Mm(4.9)                  # 7/8 of a 3号 height
+    BODY_GLYPH_DROP = Mm(2.7)                    # a 3号 glyph's top below its exact line's top (calibrated)
+    # 10.3 纪要格式: 出席/请假/列席 one blank line below the body, indented two characters
+    MINUTES_INDENT_CHARS = 2
+
+
+@dataclass
+class LetterHead(Head):
+    """信函格式 (GB/T 9704 10.1): the mark (the organ's name, no 文件) and the red double
+    lines on page 1, which carries no page number."""
+
+
+@dataclass
+class MinutesHead(Head):
+    """纪要格式 (10.3): the 纪要标志 as head; after the body, the 出席/请假/列席 lines
+    ((label, names as written)); no 主送, no 署名 or seal."""
+
+    attendance: list[tuple[str, str]] = field(default_factory=list)
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -392,12 +420,15 @@ class Typesetter:
         xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>{body}</w:body></w:document>')
         buf = io.BytesIO()
+        static, extra = self.parts, []
+        if isinstance(doc.head, LetterHead):   # 信函格式: page 1's own header (mark, lines)
+            static, extra = letter_parts(), [(LETTER_HEADER_PART, _letter_header_xml(doc.head))]
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-            for name, data in self.parts:
+            for name, data in static:
                 z.writestr(name, data)
-            parts = [*self.parts, ("word/document.xml", xml.encode("utf-8")),
+            parts = [*static, *extra, ("word/document.xml", xml.encode("utf-8")),
                      ("docProps/core.xml", _core_xml("".join(doc.title_lines)))]
-            for name, data in parts[len(self.parts):]:
+            for name, data in parts[len(static):]:
                 z.writestr(name, data)
             z.writestr(FINGERPRINT_PART, _fingerprint_xml(package_fingerprint(parts)))
         return buf.getvalue(), layout
@@ -406,7 +437,11 @@ class Typesetter:
     def body_xml(self, doc: Document) -> tuple[str, Layout]:
         out: list[str] = []
         flow = _Flow()
-        if doc.head:
+        self._letter = isinstance(doc.head, LetterHead)   # the first section gets page 1's header
+        minutes = isinstance(doc.head, MinutesHead)
+        if self._letter:
+            self._letter_head(doc.head, out, flow)
+        elif doc.head:
             self._head(doc.head, out, flow)
         # 标题: two blank lines below the red line (7.3.1)
         out.append(_para("GwTitle", _runs_with_breaks(doc.title_lines, GB.FONT_TITLE, latin=GB.FONT_TITLE,
@@ -415,7 +450,7 @@ class Typesetter:
         # one blank line below the title, then the 主送 (7.3.2) or, without one, the body
         out.append(_blank())
         flow.add(1)
-        if doc.recipients:
+        if doc.recipients and not minutes:   # 纪要 have no 主送
             out.append(_para("GwFlush", _run(doc.recipients + "：")))
             flow.add(lines_needed(doc.recipients + "："))
         self._blocks(doc.body, out, flow)
@@ -423,7 +458,9 @@ class Typesetter:
         names = [a.title for a in doc.attachments]
         if names and doc.attachment_note:
             self._attachment_note(names, out, flow)
-        if doc.signature and (doc.signature.name or doc.signature.date):
+        if minutes:   # 10.3: 出席/请假/列席 after the body; no 署名, no seal
+            self._attendance(doc.head.attendance, out, flow)
+        elif doc.signature and (doc.signature.name or doc.signature.date):
             # 7.3.5.5: no page of signature alone. A short last paragraph goes with the
             # 署名 and date (LibreOffice moves a keep-with-next paragraph whole, so a long
             # one would leave a half-empty page; the first paragraph stays on page 1).
@@ -483,16 +520,39 @@ class Typesetter:
             # 上行文: 字号 left +1 char, 签发人 right -1 char on the same line (7.2.5, 7.2.6)
             width = tw(GB.TYPE_AREA_W)
             char = tw(GB.CHAR)
-            tabs = f'<w:tabs><w:tab w:val="right" w:pos="{width - char}"/></w:tabs>'
-            runs = _run(number) + "<w:r><w:tab/></w:r>" + _run("签发人：") + _run(
+            # (a tab stop, not a left indent: the red rule under the paragraph spans the 版心)
+            tabs = (f'<w:tabs><w:tab w:val="left" w:pos="{char}"/>'
+                    f'<w:tab w:val="right" w:pos="{width - char}"/></w:tabs>')
+            runs = "<w:r><w:tab/></w:r>" + _run(number) + "<w:r><w:tab/></w:r>" + _run("签发人：") + _run(
                 "　".join(head.signers), GB.FONT_H2)
-            out.append(_para("GwFlush", runs, border=border, tabs=tabs,
-                             ind=f'<w:ind w:left="{char}" w:right="0"/>'))
+            out.append(_para("GwFlush", runs, border=border, tabs=tabs))
         else:
             out.append(_para("GwDocNo", _run(number), border=border))
         out.append(_blank())
         out.append(_blank())
         flow.add(3 + 0.5)
+
+    def _letter_head(self, head: LetterHead, out: list[str], flow: _Flow) -> None:
+        """信函格式: the head is page 1's header (:func:`_letter_header_xml`); the body starts
+        below it with the title, one blank line down (the header's own gap makes the second)."""
+        out.append(_blank())
+        flow.add(_letter_head_lines(head) + 2)
+
+    def _attendance(self, rows: list[tuple[str, str]], out: list[str], flow: _Flow) -> None:
+        """10.3: one blank line, then 出席：…, 请假：…, 列席：… indented two characters,
+        the label in 黑体, wrapped names aligned after the colon."""
+        if not rows:
+            return
+        char = tw(GB.CHAR)
+        out.append(_blank())
+        flow.add(1)
+        for label, names in rows:
+            label = label + "："
+            start = GB.MINUTES_INDENT_CHARS * char
+            at = start + int(round(text_width(label) * char))
+            out.append(_para("GwFlush", _run(label, GB.FONT_H1) + _run(names), jc="both",
+                             ind=f'<w:ind w:left="{at}" w:hanging="{at - start}"/>'))
+            flow.add(lines_needed(label + names, GB.MINUTES_INDENT_CHARS))
 
     def _blocks(self, blocks: list[Block], out: list[str], flow: _Flow) -> None:
         counter = Counter()
@@ -700,14 +760,19 @@ class Typesetter:
 
     def _sect_xml(self, start: str = "nextPage", numbered: bool = True) -> str:
         odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
-        sect = (f'<w:sectPr><w:footerReference w:type="default" r:id="{odd}"/>'
+        # 信函格式: the first section's page 1 has the letter header and no page number
+        first = getattr(self, "_letter", False)
+        self._letter = False
+        refs = (f'<w:headerReference w:type="first" r:id="{LETTER_HEADER_ID}"/>'
+                '<w:footerReference w:type="first" r:id="rIdFtrNone"/>') if first else ""
+        sect = (f'<w:sectPr>{refs}<w:footerReference w:type="default" r:id="{odd}"/>'
                 f'<w:footerReference w:type="even" r:id="{even}"/>'
                 f'<w:type w:val="{start}"/>'
                 f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
                 f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
                 f'w:bottom="{tw(GB.MARGIN_BOTTOM)}" w:left="{tw(GB.MARGIN_LEFT)}" '
                 f'w:header="{tw(GB.HEADER_DIST)}" w:footer="{tw(GB.FOOTER_DIST)}" w:gutter="0"/>'
-                f'<w:cols w:space="425"/>'
+                f'<w:cols w:space="425"/>{"<w:titlePg/>" if first else ""}'
                 f'<w:docGrid w:type="lines" w:linePitch="{tw(GB.LINE)}"/></w:sectPr>')
         return sect
 
@@ -958,3 +1023,104 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         "word/footer3.xml": _footer_xml(None),
     }
     return tuple((k, v.encode("utf-8")) for k, v in parts.items())
+
+
+# ------------------------------------------------------------------ 信函格式 (10.1)
+
+LETTER_HEADER_PART, LETTER_HEADER_ID = "word/header1.xml", "rIdHdrLetter"
+_WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_WPS_NS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+
+
+def _emu(length) -> int:
+    return int(round(length.emu)) if hasattr(length, "emu") else int(length)
+
+
+def _letter_geometry(mark: str) -> dict:
+    """Page-1 positions of the 信函格式 head: twips for paragraphs, EMU for the red bars,
+    both from the sheet top."""
+    size = mark_size(mark)
+    rise = GB.LETTER_MARK_RISE * tw(size)
+    upper = _emu(GB.LETTER_MARK_TOP) + _emu(size) + _emu(GB.LETTER_RULE_GAP)   # thick line top
+    thin_top = upper + _emu(GB.LETTER_THICK) + _emu(GB.LETTER_RULE_SPACE)
+    rules_end = thin_top + _emu(GB.LETTER_THIN)
+    per_tw = _emu(Twips(1))
+    number_line_top = round((rules_end + _emu(GB.LETTER_BELOW_RULE) - _emu(GB.BODY_GLYPH_DROP)) / per_tw)
+    mark_line_top = round(tw(GB.LETTER_MARK_TOP) + rise)
+    lower = _emu(GB.PAGE_H) - _emu(GB.LETTER_RULE_BOTTOM) - _emu(GB.LETTER_THICK)  # thick line top
+    return dict(size=size, before=mark_line_top - tw(GB.HEADER_DIST), line=tw(size),
+                gap=max(20, number_line_top - mark_line_top - tw(size)),
+                rules=[(upper, GB.LETTER_THICK), (thin_top, GB.LETTER_THIN),
+                       (lower - _emu(GB.LETTER_RULE_SPACE) - _emu(GB.LETTER_THIN), GB.LETTER_THIN),
+                       (lower, GB.LETTER_THICK)], number_line_top=number_line_top)
+
+
+def _letter_head_lines(head: LetterHead) -> float:
+    """Grid lines of page 1 that the letter header takes below the 版心 top (page estimate)."""
+    g = _letter_geometry(head.mark or "")
+    lines = 1 + sum(1 for t in (head.secrecy, head.urgency) if t and t != _letter_left(head)[0])
+    return max(0.0, (g["number_line_top"] - tw(GB.MARGIN_TOP)) / tw(GB.LINE)) + lines
+
+
+def _letter_left(head: LetterHead) -> list[str]:
+    """份号, 密级, 紧急程度 (at the left edge, the first on the 发文字号's line)."""
+    return [t for t in (head.copy_number, head.secrecy, head.urgency) if t] or [""]
+
+
+def _red_bar(n: int, top_emu: int, thickness) -> str:
+    """A red bar LETTER_RULE_W long, centred on the sheet, anchored to the page."""
+    w, h = _emu(GB.LETTER_RULE_W), _emu(thickness)
+    x = (_emu(GB.PAGE_W) - w) // 2
+    return (f'<w:r><w:drawing><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" '
+            f'relativeHeight="{n}" behindDoc="1" locked="1" layoutInCell="1" allowOverlap="1">'
+            f'<wp:simplePos x="0" y="0"/>'
+            f'<wp:positionH relativeFrom="page"><wp:posOffset>{x}</wp:posOffset></wp:positionH>'
+            f'<wp:positionV relativeFrom="page"><wp:posOffset>{top_emu}</wp:posOffset></wp:positionV>'
+            f'<wp:extent cx="{w}" cy="{h}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+            f'<wp:docPr id="{n}" name="信函格式红线{n}"/><wp:cNvGraphicFramePr/>'
+            f'<a:graphic><a:graphicData uri="{_WPS_NS}"><wps:wsp><wps:cNvSpPr/>'
+            f'<wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{w}" cy="{h}"/></a:xfrm>'
+            f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+            f'<a:solidFill><a:srgbClr val="{GB.RED}"/></a:solidFill><a:ln><a:noFill/></a:ln></wps:spPr>'
+            f'<wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>')
+
+
+def _letter_header_xml(head: LetterHead) -> bytes:
+    """Page 1's header (10.1): the red mark, top edge 30 mm from the sheet top; the double
+    lines, anchored to the page; below them 份号/密级/紧急程度 at the left edge and the
+    发文字号 at the right edge of the 版心, 7/8 of a 3号 height under the upper line. In the
+    header, so that their places do not depend on where a renderer starts the body."""
+    g = _letter_geometry(head.mark or "")
+    bars = "".join(_red_bar(i, top, t) for i, (top, t) in enumerate(g["rules"], 1))
+    spacing = f'<w:spacing w:before="{g["before"]}" w:after="0" w:line="{g["line"]}" w:lineRule="exact"/>'
+    paras = [_para("GwMark", bars + _run(head.mark or "", GB.FONT_MARK, latin=GB.FONT_MARK, size=g["size"],
+                                         color=GB.RED, spacing=Pt(0), snap_off=True), spacing=spacing),
+             _para("GwFlush", spacing=f'<w:spacing w:before="0" w:after="0" w:line="{g["gap"]}" '
+                                      f'w:lineRule="exact"/>', snap_off=True)]
+    left = _letter_left(head)
+    tabs = f'<w:tabs><w:tab w:val="right" w:pos="{tw(GB.TYPE_AREA_W)}"/></w:tabs>'
+    font = GB.FONT_BODY if left[0] == head.copy_number else GB.FONT_H1
+    paras.append(_para("GwFlush", (_run(left[0], font) if left[0] else "") + "<w:r><w:tab/></w:r>"
+                       + _run(head.doc_number or ""), tabs=tabs))
+    paras += [_para("GwFlush", _run(t, GB.FONT_H1)) for t in left[1:]]
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:hdr xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:wp="{_WP_NS}" xmlns:a="{_A_NS}" '
+            f'xmlns:wps="{_WPS_NS}">{"".join(paras)}</w:hdr>').encode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def letter_parts() -> tuple[tuple[str, bytes], ...]:
+    """The static parts with page 1's header declared (content type and relationship)."""
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    out = []
+    for name, data in static_parts():
+        if name == "[Content_Types].xml":
+            data = data.replace(b"</Types>", (f'<Override PartName="/{LETTER_HEADER_PART}" '
+                                              f'ContentType="{_CT}header+xml"/></Types>').encode())
+        elif name == "word/_rels/document.xml.rels":
+            data = data.replace(b"</Relationships>", (
+                f'<Relationship Id="{LETTER_HEADER_ID}" Type="{rels}/header" '
+                f'Target="{LETTER_HEADER_PART.removeprefix("word/")}"/></Relationships>').encode())
+        out.append((name, data))
+    return tuple(out)

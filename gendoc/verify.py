@@ -77,6 +77,7 @@ BODY_PT, TITLE_PT, PAGE_NO_PT = 16.0, 22.0, 14.0   # 3号, 2号, 4号
 SIZE_TOL_PT = 0.5
 FACE_MIN_SHARE = 0.95               # share of CJK glyphs that must be in the expected face
 RED_LINE_W_MM, RED_LINE_TOL_MM = 156.0, 2.0
+LETTER_LINE_W_MM, LETTER_NUMBER_GAP_MM = 170.0, 4.9   # 10.1: double lines 170 mm; 文号 7/8 of 3号 below
 RED_LINE_GAP_MM, RED_LINE_GAP_TOL_MM = 4.0, 2.0    # red line 4 mm below the 发文字号
 PAGE_NO_RISE_MM = 28.0              # page-number dash 28 mm above the sheet bottom (版心 + 7 mm)
 PAGE_NO_Y_TOL_MM = 3.0
@@ -479,7 +480,9 @@ def _hrules(number: int, page) -> list[HRule]:
             raw.append(HRule(number, float(ln["x0"]), float(ln["x1"]),
                              float((ln["top"] + ln["bottom"]) / 2),
                              float(ln.get("linewidth") or 0), _rgb(ln.get("stroking_color"))))
-    for rc in page.rects:
+    # filled bars: rectangles, and shapes exported as paths (信函格式's double lines)
+    bars = [*page.rects, *(c for c in page.curves if c.get("fill"))]
+    for rc in bars:
         h = rc["bottom"] - rc["top"]
         if h <= 3.0 and rc["x1"] - rc["x0"] > 5 * MM:
             color = rc.get("non_stroking_color") if rc.get("fill") else rc.get("stroking_color")
@@ -1144,6 +1147,10 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
     lay.red_line = max(below or red_rules, key=lambda r: r.width, default=None)
     top_red = [r for r in red_rules if r.y < 0.4 * p1.height]
     lay.letter_format = any(0 < b.y - a.y <= 3 * MM for a, b in zip(top_red, top_red[1:]))
+    if lay.letter_format:
+        # 10.1: the 发文字号 is below the upper double line, at the right edge of the 版心
+        lay.red_line = next(a for a, b in zip(top_red, top_red[1:]) if 0 < b.y - a.y <= 3 * MM)
+        rules_end = max(r.y for r in top_red if r.y - lay.red_line.y <= 3 * MM)
     if not lay.mark:
         # a picture for the mark: above the red line (or above all text) and centred
         limit = lay.red_line.y if lay.red_line else min(
@@ -1154,16 +1161,21 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
                                and abs((im[0] + im[2]) / 2 - centre) < 20 * MM), None)
     if lay.mark_image:
         mark_bottom = lay.mark_image[3]
-    if lay.mark or lay.mark_image:
+    if lay.letter_format:
+        after = [ln for ln in p1.body_lines if ln.top > rules_end and not ln.red][:1]
+        lay.doc_number = [ln for ln in after if re.search(r"\d{4}", ln.text)]
+        start = rules_end
+    elif lay.mark or lay.mark_image:
         limit = lay.red_line.y if lay.red_line else None
         after = [ln for ln in p1.body_lines if ln.top > mark_bottom and not ln.red]
         if limit is not None:
             lay.doc_number = [ln for ln in after if ln.top < limit]
         elif after and re.search(r"\d{4}", after[0].text) and _is_body_size(after[0].size):
             lay.doc_number = [after[0]]
-    start = lay.red_line.y if lay.red_line else mark_bottom
+    if not lay.letter_format:
+        start = lay.red_line.y if lay.red_line else mark_bottom
     for ln in p1.body_lines:
-        if ln.top <= start or ln.red:
+        if ln.top <= start or ln.red or ln in lay.doc_number:
             continue
         if ln.size >= TITLE_PT - 2:
             lay.title.append(ln)
@@ -1682,6 +1694,8 @@ def rule_red_line(lay: Layout) -> Rule:
            f"发文字号下 {RED_LINE_GAP_MM:g} mm ±{RED_LINE_GAP_TOL_MM:g}")
     if not lay.has_header:
         return _not_applicable("red-line", desc, "没有版头", exp)
+    if lay.letter_format:
+        return _rule_letter_lines(lay)
     if lay.red_line is None:
         return _rule("red-line", desc, False, "第 1 页没有红色分隔线", exp, [1])
     line = lay.red_line
@@ -1695,6 +1709,42 @@ def rule_red_line(lay: Layout) -> Rule:
     if line.y <= mark_bottom:
         value += "（在标志上方）"
     return _rule("red-line", desc, ok, value, exp, [] if ok else [1])
+
+
+def _rule_letter_lines(lay: Layout) -> Rule:
+    """10.1 信函格式: a red double line (thick over thin) 170 mm long, 4 mm below the mark;
+    the 发文字号 7/8 of a 3号 height below it; a second double line 20 mm above the sheet foot."""
+    desc = "信函格式红色双线：长 170 mm，在标志下 4 mm；发文字号在双线下、居右"
+    exp = (f"上下两条红色双线，宽 {LETTER_LINE_W_MM:g} mm ±{RED_LINE_TOL_MM:g}，上线在标志之下 "
+           f"{RED_LINE_GAP_MM:g} mm ±{RED_LINE_GAP_TOL_MM:g}；发文字号在双线下 {LETTER_NUMBER_GAP_MM:g} mm "
+           f"±{RED_LINE_GAP_TOL_MM:g}，右端与版心右边缘对齐")
+    p1 = lay.pages[0]
+    line = lay.red_line
+    reds = [r for r in p1.body_rules if is_red(r.rgb) and r.width > 50 * MM]
+    lower = [r for r in reds if r.y > 0.6 * p1.height]
+    mark_bottom = max((ln.bottom for ln in lay.mark), default=line.y)
+    problems = []
+    if not _near(line.width, LETTER_LINE_W_MM * MM, RED_LINE_TOL_MM * MM):
+        problems.append(f"上双线宽 {_mm(line.width)}")
+    gap = line.y - mark_bottom
+    if not _near(gap, RED_LINE_GAP_MM * MM, RED_LINE_GAP_TOL_MM * MM):
+        problems.append(f"上双线在标志下 {_mm(gap)}")
+    if len(lower) < 2:
+        problems.append("页面下部没有红色双线")
+    value = f"上双线宽 {_mm(line.width)}，距纸张上边 {_mm(line.y)}，在标志下 {_mm(gap)}"
+    if lower:
+        value += f"；下双线距纸张下边 {_mm(p1.height - max(r.y for r in lower))}"
+    if lay.doc_number:
+        ln = lay.doc_number[-1]
+        below = ln.em_top - max(r.y for r in reds if r.y - line.y <= 3 * MM)
+        value += f"；发文字号在双线下 {_mm(below)}，右端离版心右边缘 {_mm(p1.block_right - ln.x1)}"
+        if not _near(below, LETTER_NUMBER_GAP_MM * MM, RED_LINE_GAP_TOL_MM * MM):
+            problems.append(f"发文字号在双线下 {_mm(below)}")
+        if abs(p1.block_right - ln.x1) > RED_LINE_TOL_MM * MM:
+            problems.append("发文字号没有居右")
+    if problems:
+        value += "；" + "，".join(problems)
+    return _rule("red-line", desc, not problems, value, exp, [1] if problems else [])
 
 
 def rule_doc_number(lay: Layout) -> Rule:
@@ -1759,6 +1809,8 @@ def _page_number_pages(lay: Layout) -> tuple[list[int], list[int]]:
     bare = []
     if lay.banji_page and lay.banji_page - 1 in lay.blank:
         bare = [lay.banji_page - 1, lay.banji_page]
+    if lay.letter_format:   # 10.1: 信函格式 has no page number on page 1
+        bare = [1, *bare]
     return [p.number for p in lay.pages if p.number not in bare], bare
 
 

@@ -27,4 +27,13 @@ for plan in "$repo"/plans/*.yaml; do
         "$gendoc" verify "$name.docx" > "$name.verify.txt" || { cat "$name.verify.txt"; exit 1; }
     fi
 done
-echo "check-install: wheel installed in a fresh venv renders and verifies every plan in plans/"
+# every genre's starter plan, as a clerk starts one: gendoc new, render, verify
+"$gendoc" templates | sed 's/　.*//' > genres.txt   # the name: up to the first full-width space
+while read -r genre; do
+    "$gendoc" new "$genre" -o "new-$genre.yaml"
+    "$gendoc" render "new-$genre.yaml" -o "new-$genre.docx"
+    if command -v soffice >/dev/null 2>&1; then
+        "$gendoc" verify "new-$genre.docx" > "new-$genre.verify.txt" || { cat "new-$genre.verify.txt"; exit 1; }
+    fi
+done < genres.txt
+echo "check-install: wheel installed in a fresh venv renders and verifies every plan in plans/ and every genre's starter"

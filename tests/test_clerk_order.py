@@ -258,3 +258,14 @@ def test_month_lists_and_open_starts_roll_as_typed():
     for typed, rolled in (("2010-06,09", "2011-06,09"), ("2014-04 末起", "2015-04 末起")):
         new, _, _ = shift_when(When.parse(typed), 1)
         assert respell(typed, new) == rolled
+
+
+def test_the_rectification_example_counts_its_measures_and_invents_no_closing(tmp_path):
+    """Seed 000 promises 七条 and gives three (a truncated scrape): the count is the structure's."""
+    d = Docx(render_plan(PLANS / "advanced-education-rectification-2005.yaml", tmp_path))
+    got = d.texts()
+    assert got[2].endswith("现提出以下三条深入整改措施：")
+    assert [t for t in got if t.startswith(("一、", "二、", "三、", "四、"))] == [
+        "一、加强领导班子建设，建立党建工作长效机制", "二、进一步解放思想，加快卫生改革与发展步伐",
+        "三、加快农村卫生发展，促进城乡卫生一体化"]
+    assert not [t for t in got if "卫生局党组" in t]   # no 署名 was written, none is printed
