@@ -135,7 +135,8 @@ class Contact(Strict):
 
 
 class Meta(Strict):
-    genre: Literal["通知", "实施方案", "工作方案", "工作计划", "工作要点", "整改措施", "总结", "意见"]
+    genre: Literal["通知", "实施方案", "工作方案", "工作计划", "工作要点", "整改措施", "总结", "意见",
+                   "请示", "报告", "纪要", "函"]
     title: Text = Field(description="标题，如 关于……的通知")
     title_lines: list[Text] | None = Field(None, description="手工回行：各行连起来必须等于标题")
     issuer: Issuer
@@ -508,6 +509,14 @@ class SubDocument(Strict):
     sections: list[Section] = Field(default_factory=list)
 
 
+class Minutes(Strict):
+    """纪要格式 (GB/T 9704 10.3): who attended, who was excused, who sat in, as written."""
+
+    present: Names = Field(default_factory=list, description="出席（单位或姓名，照写）")
+    absent: Names = Field(default_factory=list, description="请假")
+    observers: Names = Field(default_factory=list, description="列席")
+
+
 class Attachment(Strict):
     title: Text
     content: Literal["sections", "responsibilities", "leading_group", "rectifications", "plan"] = Field(
@@ -548,6 +557,8 @@ class Plan(Strict):
                                description="印发通知的正文（一段或几段）；默认“现将《……》印发给你们，请……”")
     attachments: list[Attachment] = Field(default_factory=list)
     summary: "SummarySpec | None" = Field(None, description="总结的内容：开展的活动、统计数、成效、问题、下步打算（模板 summary）")
+    minutes: Minutes | None = Field(None, description="纪要：出席、请假、列席（排在正文之后）")
+    agenda: list[Text] = Field(default_factory=list, description="会议议程（会议通知），每项一句")
 
     _file: str | None = PrivateAttr(None)
     _lines: LineMap | None = PrivateAttr(None)
