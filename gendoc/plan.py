@@ -219,9 +219,12 @@ class Item(Dated, Shorthand):
 
 
 class Para(Dated, Shorthand):
-    """A paragraph without a number, which may carry its own date: 3月底前，各支部……"""
+    """A paragraph without a number, which may carry its own date: 3月底前，各支部……;
+    inline points run inside it after its text (为此，一是……二是……)."""
 
     text: Text
+    points: list["Point"] = Field(default_factory=list, description="段内的要点，接在 text 后面（一是……二是……）")
+    points_style: Literal["yi_shi", "yi_yao", "plain"] = "yi_shi"
 
 
 class Point(Shorthand):
@@ -752,6 +755,7 @@ class SummarySpec(Strict):
         return list(walk(self))
 
 
+Para.model_rebuild()
 Section.model_rebuild()
 Plan.model_rebuild()
 # --------------------------------------------------------------------------- end of 总结

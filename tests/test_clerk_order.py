@@ -269,3 +269,18 @@ def test_the_rectification_example_counts_its_measures_and_invents_no_closing(tm
         "一、加强领导班子建设，建立党建工作长效机制", "二、进一步解放思想，加快卫生改革与发展步伐",
         "三、加快农村卫生发展，促进城乡卫生一体化"]
     assert not [t for t in got if "卫生局党组" in t]   # no 署名 was written, none is printed
+
+
+def test_inline_points_run_inside_a_paragraph_or_stand_as_their_own(tmp_path):
+    body = """\
+    sections:
+      - heading: 工作要求
+        body:
+          - para: 为此，各单位要做到：
+            points: [{lead: 提高认识, text: 充分认识活动的重要意义。}, {text: 加强领导。}]
+          - points: [{lead: 要统一思想, text: 认清形势。}, {text: 要落实责任。}]
+            points_style: plain
+    """
+    got = texts(tmp_path, body)
+    assert "为此，各单位要做到：一是提高认识。充分认识活动的重要意义。二是加强领导。" in got
+    assert "要统一思想。认清形势。要落实责任。" in got
