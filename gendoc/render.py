@@ -218,16 +218,20 @@ def document_head(plan: Plan) -> Head | None:
         secrecy=str(m.secrecy) if m.secrecy else None, urgency=m.urgency)
 
 
+_LEAD_FIELDS = {"sections": "sections_lead", "lead_in": "preamble.lead_in"}
+
+
 def template_context(plan: Plan, seen: set | None = None) -> dict:
     f = _Filters(plan)
-    leads = {"guiding_ideology": "", "targets": "", "sections": ""}
+    leads = {"guiding_ideology": "", "targets": "", "sections": "", "lead_in": ""}
     for name, value, count in (
+            ("lead_in", plan.preamble and plan.preamble.lead_in, len(plan.sections)),
             ("guiding_ideology", plan.guiding_ideology and plan.guiding_ideology.lead, None),
             ("targets", plan.targets and plan.targets.lead, len(plan.targets.items) if plan.targets else 0),
             ("sections", plan.sections_lead, len(plan.sections))):
         if value:
             leads[name] = escape_markup(
-                render_field(value, plan, f"{name}.lead" if name != "sections" else "sections_lead", count))
+                render_field(value, plan, _LEAD_FIELDS.get(name, f"{name}.lead"), count))
     view = View(plan, seen)
     return dict(plan=view, meta=view.meta, issuer=view.meta.issuer, year=plan.meta.plan_year,
                 ctx=wrap(plan.context), leads=leads, when=f.when,
