@@ -204,3 +204,13 @@ def test_minutes_format(tmp_path):
     with pdfplumber.open(docx.with_suffix(".pdf")) as pdf:
         red = [c for c in pdf.pages[0].chars if c.get("non_stroking_color") == (1.0, 0.0, 0.0)]
     assert "".join(c["text"] for c in red) == "县卫生健康局党组会议纪要"
+
+
+@pytest.mark.parametrize("genre", ["函", "纪要", "请示"])
+def test_openxml_audit_finds_no_error(tmp_path, genre):
+    """The 信函格式 header (anchored shapes), the 纪要 lines and the 上行文 head are valid OOXML."""
+    validator = pytest.importorskip("openxml_audit")
+    gendoc("new", genre, "-o", tmp_path / "p.yaml")
+    assert gendoc("render", tmp_path / "p.yaml", "-o", tmp_path / "p.docx").returncode == 0
+    result = validator.OpenXmlValidator().validate(str(tmp_path / "p.docx"))
+    assert result.error_count == 0, [str(e) for e in result.errors]
