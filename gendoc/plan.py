@@ -597,7 +597,7 @@ StatNumber = Annotated[Union[int, float], PlainValidator(_stat_number),
 
 
 class Statistic(Strict):
-    """A number the 总结 reports, printed by code: 11306人次, 66275元, 88%以上, 80余人, 15%—20%."""
+    """统计数：数值、单位、修饰语，由程序排印，如 11306人次、66275元、88%以上、80余人、15%—20%。"""
 
     value: StatNumber | list[StatNumber] = Field(
         description="数值，不带单位和千分位逗号，如 11306；范围写两个数 [15, 20]，印作 15%—20%")
@@ -620,7 +620,7 @@ class Statistic(Strict):
 
 
 class Ref(Strict):
-    """Inside an event's text: one of the event's own fields, printed from its data."""
+    """引用：活动正文里引用这项活动自己的数据（日期、名称、人数……），或引导语所列的项数。"""
 
     ref: Literal["when", "what", "organiser", "participants", "place", "attendance", "count"] = Field(
         description="引用本项自己的数据：when 日期、what 活动名称、organiser 组织者、participants 参加者、"
@@ -652,7 +652,7 @@ Prose = Annotated[list[Part], BeforeValidator(_prose), Field(
 
 
 class Outcome(Strict):
-    """A numbered paragraph of a 总结 (a 做法, a 成效, a 打算): optional run-in title, text."""
+    """总结里的一条（做法、成效、打算）：可有引领语，正文可含统计数。"""
 
     title: str | None = Field(None, description="引领语，如 与本职工作相结合，切实提高卫生综合保障能力")
     text: Prose = Field(default_factory=list)
@@ -680,7 +680,7 @@ def _check_refs(text: list, allowed: set) -> None:
 
 
 class Event(Outcome):
-    """An event held: when, what, who organised it, who took part, how many attended."""
+    """开展的活动或召开的会议：日期、名称、组织者、参加者、地点、参加人数。"""
 
     when: WhenField | None = Field(None, description="举办日期，如 2010-06-12；6月、9月写作 2010-06,09")
     what: Text = Field(description="活动或会议名称，如 卫生系统创先争优活动动员大会")
@@ -700,7 +700,7 @@ class Event(Outcome):
 
 
 class Practice(Strict):
-    """One part of 主要做法: a heading, its paragraphs, the events held, numbered outcomes."""
+    """主要做法的一项：标题，段落，开展的活动，其余条目。"""
 
     heading: Text = Field(description="标题，如 积极动员，全面部署。")
     paras: list[Prose] = Field(default_factory=list, description="段落（在活动和条目之前）")
@@ -710,7 +710,7 @@ class Practice(Strict):
 
 
 class SummaryPart(Outcome):
-    """基本情况, 取得成效, 下一步打算: a heading, a lead, numbered or inline entries."""
+    """基本情况、取得成效、存在问题、下一步打算：标题、引导语，条目分条排或写在同一段（一是……二是……）。"""
 
     _refs_allowed: ClassVar[frozenset] = frozenset({"count"})
 
@@ -720,7 +720,7 @@ class SummaryPart(Outcome):
 
 
 class SummarySpec(Strict):
-    """What a 总结 is made of, in the order clerks write one."""
+    """总结的内容，按总结的写法排列：开头、基本情况、主要做法、取得成效、存在问题、下一步打算。"""
 
     opening: Prose = Field(default_factory=list, description="开头：自开展……以来……现将……总结如下：")
     overview: SummaryPart | None = Field(None, description="基本情况")
