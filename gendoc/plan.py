@@ -704,7 +704,7 @@ class Practice(Strict):
 
     heading: Text = Field(description="标题，如 积极动员，全面部署。")
     paras: list[Prose] = Field(default_factory=list, description="段落（在活动和条目之前）")
-    events: list[Event] = Field(default_factory=list, description="开展的活动、召开的会议")
+    events: list[Event] = Field(default_factory=list, description="开展的活动（含召开的会议）")
     items: list[Outcome] = Field(default_factory=list, description="其余条目（在活动之后）")
     numbered: bool = Field(True, description="活动和条目是否编号（1. 2.）；false 时各成一段")
 
