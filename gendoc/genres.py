@@ -139,6 +139,7 @@ def special_head(plan, head):
     """The 版头 of the plan's layout form: 信函格式 and 纪要格式 (GB/T 9704 clause 10) get
     their own (the typesetter lays them out); 文件格式 keeps ``head``."""
     from .typeset import LetterHead, MinutesHead
+    check_genre(plan)
     form = form_of(plan)
     m = plan.meta
     if form == FORM_LETTER:
@@ -157,3 +158,18 @@ def special_head(plan, head):
                     rows.append((label, "、".join(names)))
         return MinutesHead(**base, attendance=rows)
     return head
+
+
+_UPWARD = ("请示", "报告")   # 上行文 (条例第十五条, 第十六条)
+
+
+def check_genre(plan) -> None:
+    """What the genre asks of the plan (warnings, located): a 上行文 names its 签发人; a 请示
+    has one 主送机关 (一文一事)."""
+    from .plan import warn
+    genre = genre_of(plan)
+    name = genre.name if genre else plan.meta.genre
+    if name in _UPWARD and not plan.meta.signers:
+        warn(plan, ("meta",), f"{name}是上行文，应写签发人（meta.signers）")
+    if name == "请示" and len(plan.meta.recipients) > 1:
+        warn(plan, ("meta", "recipients"), "请示只写一个主送机关；其他机关写在抄送（meta.cc）")

@@ -214,3 +214,15 @@ def test_openxml_audit_finds_no_error(tmp_path, genre):
     assert gendoc("render", tmp_path / "p.yaml", "-o", tmp_path / "p.docx").returncode == 0
     result = validator.OpenXmlValidator().validate(str(tmp_path / "p.docx"))
     assert result.error_count == 0, [str(e) for e in result.errors]
+
+
+def test_upward_documents_are_checked(tmp_path):
+    src = (starters_dir() / "请示.yaml").read_text(encoding="utf-8")
+    plan = tmp_path / "q.yaml"
+    plan.write_text(src.replace("  signers: [李明华]", "  signers: []")
+                    .replace("  recipients: [县人民政府]", "  recipients: [县人民政府, 县财政局]"), encoding="utf-8")
+    r = gendoc("check", plan)
+    assert r.returncode == 0
+    assert "meta: 请示是上行文，应写签发人（meta.signers）" in r.stderr
+    assert "meta.recipients: 请示只写一个主送机关" in r.stderr
+    assert f"{plan}:" in r.stderr   # located: file and line
