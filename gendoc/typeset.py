@@ -79,6 +79,10 @@ class GB:
     BANJI_FIT = 20                               # twips taken off the last row for the rule's width
     BANJI_OFFSET = Pt(4.6)                       # calibrated in LibreOffice 7.4: a table starts 6.5 pt
                                                  # below the paragraph above it; the rules add 1.9 pt
+    # 版记 at the foot of the last body page when that page is even and the estimate leaves
+    # this many grid lines free beyond the 版记's own (a margin for the line predictor)
+    BANJI_SAME_PAGE_SLACK = 2
+    TYPE_AREA_H = Twips(tw(PAGE_H) - tw(MARGIN_TOP) - tw(MARGIN_BOTTOM))  # 版心 225 mm
     TABLE_RULE = 4
     TABLE_CELL_MARGIN = 80                       # twips left and right inside a cell
     TABLE_SLACK = 60                             # twips for the rules and rounding
@@ -484,7 +488,7 @@ class Typesetter:
             flow.add(4)
             self._blocks(att.blocks, out, flow)
         layout = self._banji(doc.banji, out, flow)
-        if layout.banji_page:
+        if layout.banji_page and layout.banji_page != layout.body_pages:
             # 7.5: after a blank page neither the blank page nor the 版记 page is numbered
             out.append(self._sect_xml("evenPage", numbered=not layout.blank_before_banji))
         else:
@@ -512,7 +516,8 @@ class Typesetter:
                              spacing=spacing))
             out.append(_blank())
             out.append(_blank())
-            flow.add((before + line) / tw(GB.LINE) + 2)
+            # the grid-snapped paragraphs below start on the next whole grid line
+            flow.add(math.ceil((before + line) / tw(GB.LINE)) + 2)
         border = (f'<w:pBdr><w:bottom w:val="single" w:sz="{GB.SEPARATOR_WIDTH}" '
                   f'w:space="{GB.SEPARATOR_SPACE}" w:color="{GB.RED}"/></w:pBdr>')
         number = head.doc_number or ""
@@ -530,7 +535,7 @@ class Typesetter:
             out.append(_para("GwDocNo", _run(number), border=border))
         out.append(_blank())
         out.append(_blank())
-        flow.add(3 + 0.5)
+        flow.add(3)   # the 发文字号 line (its red rule inside it) and two blank lines
 
     def _letter_head(self, head: LetterHead, out: list[str], flow: _Flow) -> None:
         """信函格式: the head is page 1's header (:func:`_letter_header_xml`); the body starts
@@ -744,11 +749,32 @@ class Typesetter:
         trs = "".join(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{h}" w:hRule="exact"/></w:trPr>'
                       f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
                       f'{r}</w:tc></w:tr>' for (r, _), h in zip(rows, heights))
-        table = (f'<w:tbl><w:tblPr><w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
+        # 7.4: on the last body page when it is even and has room (the table floats, held to
+        # the foot of the 版心 whatever the exact last line of the body); else a section of
+        # its own that starts on the next even page (after a blank page when the body ends
+        # on an even page without room)
+        used = sum(math.ceil(h / line) for h in heights)
+        same_page = (flow.page % 2 == 0 and flow.line > 0
+                     and GB.LINES_PER_PAGE - flow.line >= used + GB.BANJI_SAME_PAGE_SLACK)
+        floating = ""
+        if same_page:
+            top = tw(GB.TYPE_AREA_H) - sum(heights) - GB.BANJI_FIT
+            # horizontally from the page edge: LibreOffice floats a table as wide as the
+            # 版心 only when its position is relative to the page
+            floating = (f'<w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="0" '
+                        f'w:bottomFromText="0" w:vertAnchor="margin" w:horzAnchor="page" '
+                        f'w:tblpX="{tw(GB.MARGIN_LEFT)}" w:tblpY="{top}"/><w:tblOverlap w:val="never"/>')
+        table = (f'<w:tbl><w:tblPr>{floating}<w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
                  f'<w:tblBorders>{borders}</w:tblBorders>'
                  f'<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="0" w:type="dxa"/>'
                  f'<w:right w:w="0" w:type="dxa"/></w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
                  f'<w:tblGrid><w:gridCol w:w="{width}"/></w:tblGrid>{trs}</w:tbl>')
+        if same_page:
+            out.append(table)
+            # a table is followed by a paragraph; this one takes no room
+            out.append(_para("GwFlush", spacing='<w:spacing w:before="0" w:after="0" w:line="20" '
+                                                'w:lineRule="exact"/>', snap_off=True))
+            return Layout(flow.page, flow.page)
         out.append(_para("GwFlush", sect=self._sect_xml(start="nextPage")))
         if fill > 0:  # one paragraph of exact height, off the grid, holds the table down
             height = fill * line - tw(GB.BANJI_OFFSET)
