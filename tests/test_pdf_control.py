@@ -776,6 +776,59 @@ def test_profile_carries_the_build_id_so_soffice_does_not_restart(tmp_path):
     assert (tmp_path / "profile/user/extensions/buildid").read_text() == expected
 
 
+def _profile_values(profile: Path) -> dict:
+    from lxml import etree
+
+    root = etree.parse(str(profile / "user" / "registrymodifications.xcu")).getroot()
+    oor = "{http://openoffice.org/2001/registry}"
+    return {(item.get(f"{oor}path"), prop.get(f"{oor}name")): prop.findtext("value")
+            for item in root for prop in item}
+
+
+def test_profile_names_the_installed_version_read_from_main_xcd(tmp_path):
+    program = tmp_path / "lo" / "program"
+    program.mkdir(parents=True)
+    (program / "soffice").write_text("")
+    registry = tmp_path / "lo" / "share" / "registry"
+    registry.mkdir(parents=True)
+    (registry / "main.xcd").write_text(
+        '<oor:data><prop oor:name="ooSetupVersion">\n  <value>24.8</value>\n</prop>'
+        '<prop oor:name="ooSetupVersionAboutBox"><value>24.8.2.1</value></prop></oor:data>')
+    pdf._write_profile(tmp_path / "profile", str(program / "soffice"))
+    got = _profile_values(tmp_path / "profile")
+    assert got[("/org.openoffice.Setup/Product", "ooSetupLastVersion")] == "24.8"
+    # no installation found: the profile goes without it, and soffice still starts
+    pdf._write_profile(tmp_path / "profile2", str(tmp_path / "nowhere" / "soffice"))
+    assert ("/org.openoffice.Setup/Product", "ooSetupLastVersion") not in _profile_values(
+        tmp_path / "profile2")
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_conversion_skips_libreoffice_s_graphics_self_test(tmp_path, private_tmp, monkeypatch):
+    """A profile that looks freshly upgraded makes soffice draw its graphics self-test
+    (1.2-1.3 s a call here); it leaves GraphicsRenderTests.log in the profile."""
+    src = make_docx(tmp_path / "文.docx", "<w:p><w:r><w:t>正文</w:t></w:r></w:p>")
+    seen = []
+    remove_all = pdf._remove_all
+
+    def look_first(paths, groups=()):
+        for p in paths:
+            user = Path(p) / "profile" / "user"
+            if user.is_dir():
+                seen.append((user / "registrymodifications.xcu").is_file()
+                            and not (user / "GraphicsRenderTests.log").exists())
+        remove_all(paths, groups)
+
+    monkeypatch.setattr(pdf, "_remove_all", look_first)
+    version = pdf._product_version(pdf.soffice_path())
+    assert version and re.fullmatch(r"\d+\.\d+", version)
+    docx_to_pdf(src, tmp_path / "out")
+    assert seen == [True]
+    assert (tmp_path / "out" / "文.pdf").read_bytes().startswith(b"%PDF")
+    assert_nothing_left(private_tmp)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="network namespaces are Linux")
 def test_network_sandbox_has_no_network_when_available():
     prefix = pdf.network_sandbox()
