@@ -334,21 +334,70 @@ def test_ctrl_c_leaves_complete_files_and_a_manifest(tmp_path):
     assert "已中断" in err.decode()
 
 
+def test_a_document_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
+    import gendoc.batch as batch
+    lines = ["id,name"] + [f"u{i:02d},中共第{i}镇卫生院支部委员会" for i in range(40)]
+    f = write(tmp_path / "b.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    real = batch._write_file
+
+    def full_disk(path, data):
+        if path.name.startswith("u07-"):
+            raise GendocError("无法写入：磁盘已满；原有文件没有改动", file=str(path))
+        real(path, data)
+
+    monkeypatch.setattr(batch, "_write_file", full_disk)
+    result = run_batch(str(PLAN), str(f), out, jobs=1, chunk=16)
+    failed = [r for r in result.rows if r["status"] != STATUS_OK]
+    assert [r["id"] for r in failed] == ["u07"]
+    assert "磁盘已满" in failed[0]["message"] and "u07-" in failed[0]["message"]
+    assert failed[0]["file"] == "" and failed[0]["sha256"] == ""
+    written = sorted(p.name for p in out.glob("*.docx"))
+    assert len(written) == 39 and not any(n.startswith("u07-") for n in written)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no temporary file left
+    for r in result.rows:
+        if r["status"] == STATUS_OK:
+            assert hashlib.sha256((out / r["file"]).read_bytes()).hexdigest() == r["sha256"]
+
+
+def _soffice_naming(folder: Path) -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines() if "soffice" in line and str(folder) in line]
+
+
 @pytest.mark.libreoffice
-def test_pdf_for_branches(tmp_path):
+def test_pdf_for_branches(tmp_path, monkeypatch):
     from gendoc.pdf import have_soffice
     if not have_soffice():
         pytest.skip("LibreOffice 未安装")
-    lines = ["id,name"] + [f"u{i},中共第{i}镇卫生院支部委员会" for i in range(4)]
+    import tempfile
+    import pdfplumber
+    private = tmp_path / "tmp"     # where the workers' LibreOffice folders go
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    lines = ["id,name"] + [f"u{i},中共第{i}镇卫生院支部委员会" for i in range(6)]
     f = write(tmp_path / "b.csv", "\n".join(lines) + "\n")
     out = tmp_path / "out"
     r = run_cli(PLAN, "--branches", f, "-o", out, "-j", "2", "--pdf")
     assert r.exit_code == 0, r.output
-    for row in rows_of(out):
+    rows = rows_of(out)
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(row["pdf"] for row in rows)
+    for row in rows:
+        assert row["pdf"] == row["file"][:-len(".docx")] + ".pdf"
         assert (out / row["pdf"]).read_bytes().startswith(b"%PDF")
         assert row["pdf_pages"] == row["pages"]
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert str(out) not in ps
+    assert _soffice_naming(private) == [] and list(private.iterdir()) == []
+    # each PDF is its own branch's, in the configured stand-in fonts, and passes verify
+    first = out / rows[0]["pdf"]
+    with pdfplumber.open(first) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+        fonts = {c["fontname"].split("+")[-1] for page in doc.pages for c in page.chars}
+    assert rows[0]["name"] in text and rows[1]["name"] not in text
+    assert any(f.startswith("FandolFang") for f in fonts), fonts
+    assert any(f.startswith("NotoSerifCJK") for f in fonts), fonts
+    verified = CliRunner().invoke(main, ["verify", str(first)], catch_exceptions=False)
+    assert verified.exit_code == 0, verified.output
+    assert "0 条不通过" in verified.output
 
 
 def test_branches_file_naming_another_parent_is_refused(tmp_path):
