@@ -82,6 +82,10 @@ class GB:
     # 版记 at the foot of the last body page when that page is even and the estimate leaves
     # this many grid lines free beyond the 版记's own (a margin for the line predictor)
     BANJI_SAME_PAGE_SLACK = 2
+    # 7.3.5.5: when the 署名 and 成文日期 do not fit under the body, the page's line pitch may
+    # shrink down to this (from 28.95 pt) to hold them; the estimate gets this many lines' margin
+    SIGNATURE_MIN_PITCH = Pt(25)
+    SIGNATURE_PITCH_MARGIN = 0.5
     TYPE_AREA_H = Twips(tw(PAGE_H) - tw(MARGIN_TOP) - tw(MARGIN_BOTTOM))  # 版心 225 mm
     TABLE_RULE = 4
     TABLE_CELL_MARGIN = 80                       # twips left and right inside a cell
@@ -232,6 +236,22 @@ def _keep_with_next(out: list[str], i: int) -> None:
     if 0 <= i < len(out) and out[i].startswith("<w:p><w:pPr><w:pStyle") and "<w:keepNext/>" not in out[i]:
         head, sep, rest = out[i].partition("/>")
         out[i] = head + sep + '<w:keepNext/><w:widowControl w:val="1"/>' + rest
+
+
+def _with_spacing(p: str, spacing: str) -> str:
+    """Paragraph XML ``p`` with its line spacing replaced by ``spacing`` (off the grid: an
+    exact pitch that is not the grid's own)."""
+    if not p.startswith("<w:p><w:pPr>"):
+        return p   # a table (not expected on a 署名 page) keeps its own
+    p = re.sub(r"<w:spacing [^>]*/>", "", p, count=1)
+    head, sep, rest = p.partition("</w:pPr>")
+    # CT_PPr order: snapToGrid before spacing; ind, jc, sectPr after it
+    m = re.search(r"<w:(ind|jc|sectPr)\b", head)
+    at = m.start() if m else len(head)
+    head = head[:at] + spacing + head[at:]
+    if "<w:snapToGrid" not in head:
+        head = head.replace(spacing, '<w:snapToGrid w:val="0"/>' + spacing, 1)
+    return head + sep + rest
 
 
 def _para(style: str, body: str = "", **kw) -> str:
@@ -457,21 +477,18 @@ class Typesetter:
         if doc.recipients and not minutes:   # 纪要 have no 主送
             out.append(_para("GwFlush", _run(doc.recipients + "：")))
             flow.add(lines_needed(doc.recipients + "："))
+        self._starts: list[tuple[int, int, float]] = []
         self._blocks(doc.body, out, flow)
         last_body = len(out) - 1
+        tail_from = len(out)   # the 附件说明 and 落款 follow from here
         names = [a.title for a in doc.attachments]
         if names and doc.attachment_note:
             self._attachment_note(names, out, flow)
         if minutes:   # 10.3: 出席/请假/列席 after the body; no 署名, no seal
             self._attendance(doc.head.attendance, out, flow)
         elif doc.signature and (doc.signature.name or doc.signature.date):
-            # 7.3.5.5: no page of signature alone. A short last paragraph goes with the
-            # 署名 and date (LibreOffice moves a keep-with-next paragraph whole, so a long
-            # one would leave a half-empty page; the first paragraph stays on page 1).
-            if len(doc.body) >= 2 and isinstance(doc.body[-1], (Para, Item)) \
-                    and lines_needed(doc.body[-1].text, 2) <= GB.KEEP_WITH_SIGNATURE:
-                _keep_with_next(out, last_body)
             self._signature(doc.signature, out, flow)
+            self._signature_page(doc, out, flow, last_body, tail_from)
         for note in doc.notes:
             text = note if note.startswith("（") else f"（{note}）"
             out.append(_para("GwBody", _run(text)))
@@ -562,6 +579,9 @@ class Typesetter:
     def _blocks(self, blocks: list[Block], out: list[str], flow: _Flow) -> None:
         counter = Counter()
         for b in blocks:
+            # where each block starts (its first paragraph in ``out``, the estimated page
+            # and line): the 署名 page's remedy needs to know what sits on that page
+            self._starts.append((len(out), flow.page, flow.line))
             if isinstance(b, Heading):
                 label = number_label(b.level, counter.next(b.level))
                 style = f"Heading{b.level}"
@@ -686,6 +706,54 @@ class Typesetter:
             flow.add(lines_needed(name, name_at / char))
 
     # ---- 署名 and 成文日期 (7.3.5)
+    def _signature_page(self, doc: Document, out: list[str], flow: _Flow, last_body: int,
+                        tail_from: int) -> None:
+        """7.3.5.5: the 署名 never stands alone on a page, and no page ends early for it.
+
+        The tail (附件说明, blank lines, 署名, 成文日期) is one keep-with-next chain. When it
+        does not fit under the last body paragraph, the page that paragraph ends on is set
+        with a slightly smaller line pitch (the standard's own remedy: 调整行距), down to
+        GB.SIGNATURE_MIN_PITCH, so that the tail fits there too. When even that is not
+        enough: a tail that starts with the 附件说明 moves whole to the next page if the
+        page then ends at most two lines early (the 附件说明 keeps the 署名 company);
+        otherwise a last paragraph of up to GB.KEEP_WITH_SIGNATURE lines moves with it
+        (LibreOffice moves a keep-with-next paragraph whole)."""
+        body = doc.body
+        if not body or not self._starts or not isinstance(body[-1], (Para, Item, Heading)):
+            return
+        start, page, line = self._starts[-1]
+        last = body[-1]
+        text = last.text if not isinstance(last, Heading) else last.text + (last.run_in or "")
+        p_lines = lines_needed(text, 2)
+        end_page, end_line = page, line + p_lines
+        while end_line > GB.LINES_PER_PAGE + 1e-6:
+            end_line -= GB.LINES_PER_PAGE
+            end_page += 1
+        tail = flow.line + (flow.page - end_page) * GB.LINES_PER_PAGE - end_line
+        free = GB.LINES_PER_PAGE - end_line
+        if tail <= free + 1e-6:
+            return   # everything fits under the last paragraph
+        # what sits on the 署名 page: the blocks that start on it (a paragraph continued from
+        # the page before keeps its pitch there), then the tail
+        on_page = [(i, ln) for i, pg, ln in self._starts if pg == end_page]
+        # lines above the first block that starts on the page (the head on page 1, or the end
+        # of a paragraph from the page before) keep their pitch
+        first_out, carried = (on_page[0][0], on_page[0][1]) if on_page else (start, 0.0)
+        lines = GB.LINES_PER_PAGE - carried - free + tail + GB.SIGNATURE_PITCH_MARGIN
+        room = (GB.LINES_PER_PAGE - carried) * tw(GB.LINE)
+        pitch = int(room // lines)
+        if pitch >= tw(GB.SIGNATURE_MIN_PITCH):
+            spacing = f'<w:spacing w:before="0" w:after="0" w:line="{pitch}" w:lineRule="exact"/>'
+            for i in range(first_out, len(out)):
+                out[i] = _with_spacing(out[i], spacing)
+            flow.page, flow.line = end_page, float(GB.LINES_PER_PAGE)   # the page is full
+            return
+        starts_with_note = tail_from < len(out) and bool(doc.attachments) and doc.attachment_note
+        if starts_with_note and free <= 2:
+            return   # the tail moves whole; the 附件说明 stands above the 署名
+        if len(body) >= 2 and p_lines <= GB.KEEP_WITH_SIGNATURE:
+            _keep_with_next(out, last_body)
+
     def _signature(self, sig: Signature, out: list[str], flow: _Flow) -> None:
         char = tw(GB.CHAR)
         name_w = text_width(sig.name or "")

@@ -1783,10 +1783,11 @@ def _is_signature_date(lay: Layout, ln: TextLine) -> bool:
 
 
 def rule_signature_with_body(lay: Layout) -> Rule:
-    """7.3.5.5: the 署名 and 成文日期 never stand on a page without body text: above the
-    成文日期 on its page there is a line that is neither 附件说明 nor the 署名."""
+    """7.3.5.5: the 署名 and 成文日期 never stand on a page without text above them: above
+    the 署名 on its page there is 正文 or the 附件说明 (7.3.5.1 places the seal within one
+    line of "正文（或附件说明）": the 附件说明 is the text the 落款 follows)."""
     desc = "署名页有正文"
-    exp = "署名所在页的署名上方有正文"
+    exp = "署名所在页的署名上方有正文或附件说明"
     if lay.char_grid and not lay.char_grid.emulated:
         return _not_applicable("signature-with-body", desc,
                                f"文档用 Word 字符网格，{GRID_NOTE}，分页与 Word 不同", exp)
@@ -1796,10 +1797,11 @@ def rule_signature_with_body(lay: Layout) -> Rule:
             if not _is_signature_date(lay, ln):
                 continue
             above = lines[:max(i - 1, 0)]
-            body = [a for a in above if not a.text.startswith("附件") and not re.match(r"^\d+\.", a.text)]
-            return _rule("signature-with-body", desc, bool(body),
-                         f"第 {p.number} 页署名上方有 {len(body)} 行正文", exp,
-                         [] if body else [p.number])
+            note = [a for a in above if a.text.startswith("附件") or re.match(r"^\d+\.", a.text)]
+            body = [a for a in above if a not in note]
+            said = f"第 {p.number} 页署名上方有 {len(body)} 行正文" + (f"、{len(note)} 行附件说明" if note else "")
+            return _rule("signature-with-body", desc, bool(above), said, exp,
+                         [] if above else [p.number])
     return _not_applicable("signature-with-body", desc, "没有找到成文日期", exp)
 
 
