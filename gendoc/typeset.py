@@ -92,6 +92,13 @@ class GB:
     TABLE_SLACK = 60                             # twips for the rules and rounding
     TABLE_KEEP_HEADER, TABLE_KEEP_CELL = 6, 8    # never wrapped: headers and cells up to this long
     TABLE_WRAP_MIN = 4                           # a wrapping cell still gets four characters
+    # 8: a table too wide for the 版心 goes on a landscape page (A4 turned, the 版心 turned:
+    # 225 mm wide, 156 mm high); its page number is where the other pages have theirs
+    LANDSCAPE_HF_DIST = Mm(10)
+    TABLE_RULE_LINES = 0.02                      # a row's rule, in grid lines (0.5 pt)
+    LANDSCAPE_NUMBER_BOX = Mm(8)                 # the turned page number's text box: its depth
+    LANDSCAPE_NUMBER_GAP = Mm(3.8)               # between the box and the turned 版心: the dash
+                                                 # 28 mm from the sheet edge (calibrated, LibreOffice 7.4)
     # 10.1 信函格式: mark top edge 30 mm from the sheet top; red double lines 170 mm long,
     # thick over thin 4 mm below the mark, thin over thick 20 mm above the sheet bottom;
     # the 发文字号 right, 7/8 of a 3号 height below the upper line; no page number on page 1
@@ -286,6 +293,11 @@ _GOOD_AFTER = "的于和与及、，"
 _GOOD_BEFORE = ("关于", "印发", "实施方案", "工作方案", "工作要点", "的通知", "的意见", "的报告", "长效机制",
                 "活动", "工作", "建设", "实施", "整改", "总结", "《", "全县", "全市", "全省", "全区", "全系统")
 _OPEN, _CLOSE = "《“（(〈「", "》”）)〉」"
+# two-character words of 公文 titles a line break must not split (no word segmenter here)
+_TITLE_WORDS = frozenset("""医疗 卫生 健康 服务 能力 提升 基层 工作 活动 建设 实施 方案 通知 意见 报告 总结 要点 整改
+措施 机制 长效 教育 实践 群众 路线 党员 干部 组织 领导 管理 改革 发展 推进 开展 加强 深入 学习 贯彻 落实 全面 规范
+创先 争优 作风 廉政 安全 生产 检查 考核 评估 监督 专项 治理 质量 疾病 预防 控制 妇幼 保健 中医 医院 乡镇 社区 农村
+城乡 县城 全县 全市 全省 系统 单位 机关 党委 党组 支部 委员 政府 部门 印发 关于 年度 计划 规划 行动 三年 五年""".split())
 
 
 def break_title(title: str, per_line: int = 20) -> list[str]:
@@ -314,6 +326,8 @@ def break_title(title: str, per_line: int = 20) -> list[str]:
         for c in cuts:
             if title[c - 1] not in _GOOD_AFTER and not title[c:].startswith(_GOOD_BEFORE):
                 s += 6
+            if title[c - 1:c + 1] in _TITLE_WORDS:
+                s += 8   # inside a word (医/疗)
         if len(widths) == 3 and widths[1] < widths[0] and widths[1] < widths[2]:
             s += 10  # hourglass
         return s
@@ -613,25 +627,31 @@ class Typesetter:
                     out.append(_para("GwBody" if b.indent else "GwFlush", _run(b.text)))
                     flow.add(lines_needed(b.text, 2 if b.indent else 0))
             elif isinstance(b, Table):
+                if self._landscape(b):
+                    self._landscape_table(b, out, flow)
+                    continue
                 widths = self._col_widths(b)
                 out.append(self._table(b, widths))
                 flow.add(self._table_lines(b, widths))
-                out.append(_blank())
-                flow.add(1)
+                if b is blocks[-1]:   # nothing follows in this part: a paragraph of no height
+                    out.append(_para("GwFlush", spacing=_TINY, snap_off=True))
+                else:
+                    out.append(_blank())
+                    flow.add(1)
             elif isinstance(b, PageBreak):
                 out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
                 flow.new_page()
 
     # ---- tables (任务分工表 etc.)
-    def _col_widths(self, t: Table) -> list[int]:
-        """Column widths from the content, spanning the 版心: a header of up to six
-        characters and a cell of up to eight (局办公室, 3月31日) get the width they need on one
-        line; longer text columns share the rest in proportion to their length."""
-        total = tw(GB.TYPE_AREA_W)
+    def _col_widths(self, t: Table, total: int | None = None) -> list[int]:
+        """Column widths from the content, spanning the 版心 (``total`` twips: 156 mm, or
+        225 mm on a landscape page): a header of up to six characters and a cell of up to
+        eight (局办公室, 3月31日) get the width they need on one line; longer text columns
+        share the rest in proportion to their length."""
+        total = total or tw(GB.TYPE_AREA_W)
         cols = range(len(t.header))
         rows = [t.header, *t.rows]
-        need = [max([_cell_need(r[c], GB.TABLE_KEEP_HEADER if i == 0 else GB.TABLE_KEEP_CELL)
-                     for i, r in enumerate(rows)]) for c in cols]
+        need = _col_needs(t)
         longest = [max(_cell_need(r[c], 10 ** 6) for r in rows) for c in cols]
         room = total - sum(need)
         if room < 0:   # even the short words do not fit: shrink all alike (they wrap)
@@ -654,13 +674,70 @@ class Typesetter:
         widths[-1] += total - sum(widths)
         return widths
 
-    def _table_lines(self, t: Table, widths: list[int]) -> float:
+    def _row_lines(self, t: Table, widths: list[int]) -> list[float]:
+        """Each row's height (header first) in body grid lines (28.95 pt): a cell's lines
+        snap to the page's line grid (LibreOffice 7.4: a one-line row 29.4 pt, two lines
+        58.4 pt), plus the rule."""
         per_char = tw(GB.SIZE_TABLE)
-        total = 0.0
-        for row in [t.header] + t.rows:
-            n = max(math.ceil(max(text_width(c), 1) * per_char / max(w - 200, per_char)) for c, w in zip(row, widths))
-            total += n * tw(GB.TABLE_LINE) / tw(GB.LINE) + 0.1
-        return total
+        grid = math.ceil(tw(GB.TABLE_LINE) / tw(GB.LINE))
+        return [max(math.ceil(max(text_width(c), 1) * per_char / max(w - 200, per_char))
+                    for c, w in zip(row, widths)) * grid + GB.TABLE_RULE_LINES
+                for row in [t.header] + t.rows]
+
+    def _table_lines(self, t: Table, widths: list[int]) -> float:
+        return sum(self._row_lines(t, widths))
+
+    @staticmethod
+    def _landscape(t: Table) -> bool:
+        """A table goes on a landscape page when the plan says so or when its columns'
+        minimum widths do not fit the portrait 版心 (156 mm)."""
+        return bool(getattr(t, "landscape", False)) or sum(_col_needs(t)) > tw(GB.TYPE_AREA_W)
+
+    def _landscape_pages(self, t: Table, widths: list[int], above: float = 0.0) -> int:
+        """Landscape pages the table takes (``above``: grid lines before it on the first):
+        rows never split, the header repeats on each."""
+        rows = self._row_lines(t, widths)
+        room = tw(GB.TYPE_AREA_W) / tw(GB.LINE)      # the turned 版心 is 156 mm high
+        pages, used = 1, above + rows[0]
+        for h in rows[1:]:
+            if used + h > room + 1e-6 and used > rows[0]:
+                pages, used = pages + 1, rows[0]
+            used += h
+        return pages
+
+    def _landscape_table(self, t: Table, out: list[str], flow: _Flow) -> None:
+        """A section of its own: A4 turned, the 版心 turned with it (8: the table's head on
+        the binding side), the table spanning the turned 版心's 225 mm; the page after it
+        is portrait again. A second landscape table right after shares the section."""
+        widths = self._col_widths(t, tw(GB.TYPE_AREA_H))
+        above = 0.0                                  # lines above the table on its first page
+        if self._landscape_open(out):
+            out.pop()                                # the same landscape section goes on
+            out.append(_blank())
+        else:
+            close = _para("GwFlush", spacing=_TINY, snap_off=True, sect=self._sect_xml("nextPage"))
+            # an attachment that is the table: its 附件N and title go on the landscape page
+            at = len(out) - 4
+            if at > 0 and flow.line <= 4 and "<w:pageBreakBefore/>" in out[at]:
+                out[at] = out[at].replace("<w:pageBreakBefore/>", "", 1)
+                out.insert(at, close)
+                flow.page -= 1
+                above = flow.line
+            else:
+                out.append(close)
+        flow.new_page()
+        out.append(self._table(t, widths))
+        # the paragraph that closes the landscape section; a table needs one after it
+        out.append(_para("GwFlush", spacing=_TINY, snap_off=True, sect=self._sect_xml("nextPage", landscape=True)))
+        self._landscape_end = (out, len(out))
+        # the page estimate: the landscape pages are full; what follows starts a new page
+        flow.page += self._landscape_pages(t, widths, above) - 1
+        flow.line = float(GB.LINES_PER_PAGE)
+
+    def _landscape_open(self, out: list[str] | None = None) -> bool:
+        """Nothing has been laid out since a landscape section was closed."""
+        end = getattr(self, "_landscape_end", None)
+        return end is not None and (out is None or end[0] is out) and len(end[0]) == end[1]
 
     def _table(self, t: Table, widths: list[int]) -> str:
         total = sum(widths)
@@ -852,23 +929,53 @@ class Typesetter:
         page = flow.page + 1 if flow.page % 2 else flow.page + 2
         return Layout(flow.page, page)
 
-    def _sect_xml(self, start: str = "nextPage", numbered: bool = True) -> str:
-        odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
+    def _sect_xml(self, start: str = "nextPage", numbered: bool = True, landscape: bool = False) -> str:
+        if not landscape and self._landscape_open():
+            # nothing since a landscape table: the paragraph this sectPr goes into closes the
+            # landscape section itself, instead of leaving an empty portrait page after it
+            out = self._landscape_end[0]
+            out.pop()
+            self._landscape_end = None
+            landscape = True
+        if landscape:
+            odd, even = ("rIdFtrLandOdd", "rIdFtrLandEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
+        else:
+            odd, even = ("rIdFtrOdd", "rIdFtrEven") if numbered else ("rIdFtrNone", "rIdFtrNone")
         # 信函格式: the first section's page 1 has the letter header and no page number
         first = getattr(self, "_letter", False)
         self._letter = False
         refs = (f'<w:headerReference w:type="first" r:id="{LETTER_HEADER_ID}"/>'
                 '<w:footerReference w:type="first" r:id="rIdFtrNone"/>') if first else ""
+        if landscape:
+            # 8: A4 turned; the 版心 turned with it, the table's head on the binding side:
+            # the 订口 (28 mm) at the top, the 天头 (37 mm) on the right
+            size = f'<w:pgSz w:w="{tw(GB.PAGE_H)}" w:h="{tw(GB.PAGE_W)}" w:orient="landscape"/>'
+            margins = (f'<w:pgMar w:top="{tw(GB.MARGIN_LEFT)}" w:right="{tw(GB.MARGIN_TOP)}" '
+                       f'w:bottom="{tw(GB.MARGIN_RIGHT)}" w:left="{tw(GB.MARGIN_BOTTOM)}" '
+                       f'w:header="{tw(GB.LANDSCAPE_HF_DIST)}" w:footer="{tw(GB.LANDSCAPE_HF_DIST)}" w:gutter="0"/>')
+        else:
+            size = f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
+            margins = (f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
+                       f'w:bottom="{tw(GB.MARGIN_BOTTOM)}" w:left="{tw(GB.MARGIN_LEFT)}" '
+                       f'w:header="{tw(GB.HEADER_DIST)}" w:footer="{tw(GB.FOOTER_DIST)}" w:gutter="0"/>')
         sect = (f'<w:sectPr>{refs}<w:footerReference w:type="default" r:id="{odd}"/>'
                 f'<w:footerReference w:type="even" r:id="{even}"/>'
-                f'<w:type w:val="{start}"/>'
-                f'<w:pgSz w:w="{tw(GB.PAGE_W)}" w:h="{tw(GB.PAGE_H)}"/>'
-                f'<w:pgMar w:top="{tw(GB.MARGIN_TOP)}" w:right="{tw(GB.MARGIN_RIGHT)}" '
-                f'w:bottom="{tw(GB.MARGIN_BOTTOM)}" w:left="{tw(GB.MARGIN_LEFT)}" '
-                f'w:header="{tw(GB.HEADER_DIST)}" w:footer="{tw(GB.FOOTER_DIST)}" w:gutter="0"/>'
+                f'<w:type w:val="{start}"/>{size}{margins}'
                 f'<w:cols w:space="425"/>{"<w:titlePg/>" if first else ""}'
                 f'<w:docGrid w:type="lines" w:linePitch="{tw(GB.LINE)}"/></w:sectPr>')
         return sect
+
+
+# a paragraph that takes no room: it closes a section after a table
+_TINY = '<w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+
+
+def _col_needs(t: Table) -> list[int]:
+    """Each column's minimum width: its headers of up to six and cells of up to eight
+    characters on one line."""
+    rows = [t.header, *t.rows]
+    return [max(_cell_need(r[c], GB.TABLE_KEEP_HEADER if i == 0 else GB.TABLE_KEEP_CELL)
+                for i, r in enumerate(rows)) for c in range(len(t.header))]
 
 
 def _cell_need(text: str, keep: float) -> int:
@@ -1013,6 +1120,31 @@ def _footer_xml(align: str | None) -> str:
             f'<w:jc w:val="{align}"/></w:pPr>{_one_run("— ", rpr)}{field}{_one_run(" —", rpr)}</w:p></w:ftr>')
 
 
+def _landscape_footer_xml(align: str) -> str:
+    """The page number of a landscape table page (8): where the portrait pages have theirs
+    for the reader who holds the document upright: along the sheet's left edge (the upright
+    foot), the dash 7 mm outside the turned 版心, the text turned with the sheet. It is the
+    portrait footer's own paragraph in a text box anchored to the page, its text turned 90°
+    (a VML text box: LibreOffice 7.4 places a DrawingML text box in a footer at the page's
+    corner, whatever its offsets)."""
+    para = _footer_xml(align).split("<w:ftr ", 1)[1].split(">", 1)[1].removesuffix("</w:ftr>")
+    depth = GB.LANDSCAPE_NUMBER_BOX.pt
+    x = GB.MARGIN_BOTTOM.pt - GB.LANDSCAPE_NUMBER_GAP.pt - depth
+    style = (f"position:absolute;margin-left:{x:.2f}pt;margin-top:{GB.MARGIN_LEFT.pt:.2f}pt;"
+             f"width:{depth:.2f}pt;height:{Twips(tw(GB.TYPE_AREA_W)).pt:.2f}pt;z-index:1;"
+             "mso-position-horizontal-relative:page;mso-position-vertical-relative:page")
+    box = ('<w:r><w:pict><v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+           'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+           '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+           f'<v:shape id="横排表格页码" type="#_x0000_t202" filled="f" stroked="f" style="{style}">'
+           f'<v:textbox style="layout-flow:vertical" inset="0,0,0,0"><w:txbxContent>{para}</w:txbxContent>'
+           '</v:textbox></v:shape></w:pict></w:r>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:v="urn:schemas-microsoft-com:vml" '
+            f'xmlns:o="urn:schemas-microsoft-com:office:office">'
+            f'<w:p><w:pPr><w:pStyle w:val="GwFooter"/></w:pPr>{box}</w:p></w:ftr>')
+
+
 def _settings_xml() -> str:
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<w:settings xmlns:w="{W_NS}"><w:zoom w:percent="100"/>'
@@ -1082,6 +1214,8 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         f'<Override PartName="/word/footer1.xml" ContentType="{_CT}footer+xml"/>'
         f'<Override PartName="/word/footer2.xml" ContentType="{_CT}footer+xml"/>'
         f'<Override PartName="/word/footer3.xml" ContentType="{_CT}footer+xml"/>'
+        f'<Override PartName="/word/footer4.xml" ContentType="{_CT}footer+xml"/>'
+        f'<Override PartName="/word/footer5.xml" ContentType="{_CT}footer+xml"/>'
         '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
         '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
         '</Types>')
@@ -1103,6 +1237,8 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         f'<Relationship Id="rIdFtrOdd" Type="{rels}/footer" Target="footer1.xml"/>'
         f'<Relationship Id="rIdFtrEven" Type="{rels}/footer" Target="footer2.xml"/>'
         f'<Relationship Id="rIdFtrNone" Type="{rels}/footer" Target="footer3.xml"/>'
+        f'<Relationship Id="rIdFtrLandOdd" Type="{rels}/footer" Target="footer4.xml"/>'
+        f'<Relationship Id="rIdFtrLandEven" Type="{rels}/footer" Target="footer5.xml"/>'
         '</Relationships>')
     parts = {
         "[Content_Types].xml": content_types,
@@ -1115,6 +1251,8 @@ def static_parts() -> tuple[tuple[str, bytes], ...]:
         "word/footer1.xml": _footer_xml("right"),
         "word/footer2.xml": _footer_xml("left"),
         "word/footer3.xml": _footer_xml(None),
+        "word/footer4.xml": _landscape_footer_xml("right"),   # 横排表格 pages (8)
+        "word/footer5.xml": _landscape_footer_xml("left"),
     }
     return tuple((k, v.encode("utf-8")) for k, v in parts.items())
 

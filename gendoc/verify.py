@@ -421,6 +421,7 @@ class Page:
     images: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0 top x1 bottom
     header_lines: list[TextLine] = field(default_factory=list)    # 页眉 text
     header_rules: list[HRule] = field(default_factory=list)       # 页眉横线
+    landscape: bool = False   # a 横排表格 page (8), measured as the reader holds the sheet
 
     @property
     def body_lines(self) -> list[TextLine]:
@@ -503,6 +504,24 @@ def _hrules(number: int, page) -> list[HRule]:
     return sorted(merged, key=lambda r: r.y)
 
 
+def _upright_glyphs(page) -> list[Glyph]:
+    """A landscape sheet as the reader holds the bound document (GB/T 9704 8): turned a
+    quarter, the table's head at the upright left edge. Only text turned with the sheet
+    (the page number) reads upright then; the table's own text is left out."""
+    out = []
+    width = float(page.width)
+    for c in page.chars:
+        text, m = c.get("text", ""), c.get("matrix")
+        if not text or text.isspace() or not m or not (abs(m[0]) < 1e-3 and m[1] < 0 and m[2] > 0):
+            continue
+        # landscape (X right, Y down) -> upright (x = Y, y = width - X); the size is the
+        # glyph box's height as the reader sees it (pdfminer gives a turned glyph's advance)
+        out.append(Glyph(text, float(c["top"]), float(c["bottom"]), width - float(c["x1"]),
+                         width - float(c["x0"]), width - float(m[4]), float(c["x1"] - c["x0"]),
+                         decode_font_name(str(c.get("fontname", ""))), _rgb(c.get("non_stroking_color"))))
+    return out
+
+
 def _find_page_number(page: Page) -> TextLine | None:
     """The page-number line: the lowest short line in the foot of the sheet (any paper size)
     that holds a number with at most a few dashes or 第…页 around it."""
@@ -527,9 +546,13 @@ def measure(pdf_path: Path) -> list[Page]:
             for i, p in enumerate(pdf.pages, 1):
                 images = [(float(im["x0"]), float(im["top"]), float(im["x1"]),
                            float(im["bottom"])) for im in p.images]
-                page = Page(i, float(p.width), float(p.height),
-                            _cluster_lines(i, _glyphs(p)), _hrules(i, p), bool(images),
-                            images=images)
+                if p.width > p.height * 1.2:   # a 横排表格 page: measured upright
+                    page = Page(i, float(p.height), float(p.width),
+                                _cluster_lines(i, _upright_glyphs(p)), [], False, landscape=True)
+                else:
+                    page = Page(i, float(p.width), float(p.height),
+                                _cluster_lines(i, _glyphs(p)), _hrules(i, p), bool(images),
+                                images=images)
                 page.page_number_line = _find_page_number(page)
                 pages.append(page)
     except GendocError:
@@ -1206,12 +1229,13 @@ def analyse(pages: list[Page], facts: DocxFacts | None = None) -> Layout:
 
     # blank pages (a page with nothing but a 页眉 is blank), running-text segments, full pages
     lay.blank = [p.number for p in pages
-                 if not p.body_lines and not p.has_images and not p.body_rules]
-    starts = {1} | {ln.page for ln in lay.labels}
+                 if not p.body_lines and not p.has_images and not p.body_rules and not p.landscape]
+    # a 横排表格 page ends the running text before it; the text after it starts anew
+    starts = {1} | {ln.page for ln in lay.labels} | {p.number + 1 for p in pages if p.landscape}
     # a label below other text: its page ends one segment and starts the next, so it is
     # not a full page either
     shared = {ln.page for ln in lay.labels if lay.running_lines(ln.page)[0] is not ln}
-    running = [p.number for p in pages if p.number not in lay.blank
+    running = [p.number for p in pages if p.number not in lay.blank and not p.landscape
                and (p.number != lay.banji_page or lay.running_lines(p.number))]
     segments: list[list[int]] = []
     for n in running:
