@@ -752,13 +752,8 @@ def test_staging_neutralises_odf_links(tmp_path):
 
 
 def test_profile_forbids_links_and_macros(tmp_path):
-    from lxml import etree
-
     pdf._write_profile(tmp_path / "profile", pdf.soffice_path() or "/nonexistent/soffice")
-    root = etree.parse(str(tmp_path / "profile" / "user" / "registrymodifications.xcu")).getroot()
-    oor = "{http://openoffice.org/2001/registry}"
-    got = {(item.get(f"{oor}path"), prop.get(f"{oor}name")): prop.findtext("value")
-           for item in root for prop in item}
+    got = _profile_values(tmp_path / "profile")
     scripting = "/org.openoffice.Office.Common/Security/Scripting"
     assert got[("/org.openoffice.Office.Writer/Content/Update", "Link")] == "0"
     assert got[(scripting, "BlockUntrustedRefererLinks")] == "true"
