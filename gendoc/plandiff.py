@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from .dates import When, cn_number, format_full_date
 from .loader import dotted
-from .plan import Plan
+from .plan import BLOCK_KINDS, Block, Plan
 
 # ----------------------------------------------------------------- plan paths in Chinese
 
@@ -85,6 +85,13 @@ _ELEMENT = {  # list field -> how one element is named: (prefix, numbered?, name
     "deputies": ("副组长{n}", "", ("name",)),
     "members": ("成员{n}", "", ("name",)),
     "measures": ("措施{n}", "", ()),
+}
+
+
+_BODY_KIND = {  # a body entry: how it is named (its place in the body, its name)
+    "para": ("第{n}项（段落）", ("text",)), "item": ("第{n}项（条目）", ("title", "text")),
+    "meeting": ("第{n}项（会议）", ("name",)), "points": ("第{n}项（要点）", ()),
+    "table": ("第{n}项（表格）", ()),
 }
 
 
@@ -173,8 +180,21 @@ class Labels:
             elem = seq[key] if 0 <= key < len(seq) else None
             n = key + 1
             # a list field whose elements are named says nothing itself
-            if pending and field_name not in _ELEMENT and field_name != "sections":
+            if pending and field_name not in _ELEMENT and field_name not in ("sections", "body"):
                 parts += ((pending[0], "", ""),)
+            if field_name == "body" and isinstance(elem, Block):
+                # an entry of a body list is named by what it is: 第2段, 会议“…”, （一）“…”
+                kind, inner = elem.kind, getattr(elem, elem.kind)
+                if kind == "section":
+                    level += 1
+                    if parts and parts[-1][2] == "section":
+                        parts = parts[:-1] + ((parts[-1][0], "", "section"),)
+                    nth = sum(1 for b in seq[:key + 1] if b.section is not None)   # its own number
+                    part = (_section_mark(level, nth), _name_of(inner, ("heading",)), "section")
+                else:
+                    word, attrs = _BODY_KIND[kind]
+                    part = (word.format(n=n), _name_of(inner, attrs) if attrs else "", "")
+                return parts + (part,), elem, level, None
             if field_name == "sections":
                 level += 1
                 if parts and parts[-1][2] == "section":  # only the innermost heading is named
@@ -191,6 +211,8 @@ class Labels:
             else:
                 part = (f"第{n}个", "", "")
             return parts + (part,), elem, level, None
+        if isinstance(obj, Block) and key in BLOCK_KINDS:   # the entry's kind says nothing more
+            return parts, getattr(obj, key), level, pending
         if pending and not pending[1]:
             parts += ((pending[0], "", ""),)
         if isinstance(obj, dict):  # context, facts
@@ -200,7 +222,7 @@ class Labels:
         if path[:i + 1] in _PATHS:
             parts, label = ((_PATHS[path[:i + 1]], "", ""),), ""
         nxt = getattr(obj, key, None) if isinstance(obj, BaseModel) else None
-        if key == "sections" and type(obj).__name__ == "Phase":
+        if key in ("sections", "body") and type(obj).__name__ == "Phase":
             level = 1
         elif key == "sections" and (top or type(obj).__name__ in ("Attachment", "SubDocument")):
             level = 0

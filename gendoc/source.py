@@ -72,7 +72,9 @@ class Source:
         The plan path is the model's; it differs from the file where a validator moved a
         value: a target's metric written inline (``{text, indicator, deadline}``) is
         ``metrics[-1]`` in the model. Such a ``key, index`` step that the file does not have
-        is skipped and the rest of the path is looked up in the same mapping."""
+        is skipped and the rest of the path is looked up in the same mapping; so is a key
+        whose value is a shorthand scalar with the element's other fields beside it (a body
+        entry ``para: 一段话`` with its ``when:``)."""
         parts = tuple(path)
         if parts in self._found:
             return self._found[parts]
@@ -92,6 +94,11 @@ class Source:
                     continue
                 if child is None:
                     return None
+                if isinstance(child, yaml.ScalarNode) and isinstance(nxt, str):
+                    # written as a shorthand with its fields beside it (``para: 一段话`` and
+                    # ``when:`` on the same level): the rest is in this mapping
+                    i += 1
+                    continue
                 node = child
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if not 0 <= part < len(node.value):

@@ -284,3 +284,19 @@ def test_inline_points_run_inside_a_paragraph_or_stand_as_their_own(tmp_path):
     got = texts(tmp_path, body)
     assert "为此，各单位要做到：一是提高认识。充分认识活动的重要意义。二是加强领导。" in got
     assert "要统一思想。认清形势。要落实责任。" in got
+
+
+def test_roll_moves_the_dates_of_body_entries_and_names_them_in_plan_terms(tmp_path):
+    """A paragraph's date written beside it (``para: …`` / ``when: …``), a meeting's and an
+    item's inside a body: all move; the report and gendoc diff name them by what they are."""
+    from gendoc.plandiff import diff_plans
+    from gendoc.roll import roll_file
+    result = roll_file(plan_file(tmp_path, PHASE), 2015)
+    moved = {m.label: (m.old, m.new) for m in result.moves}
+    assert moved["阶段一“动员部署”第2项（段落）“各支部要制定本支部的具体方案…”的时间"] == ("2014-03 底前", "2015-03 底前")
+    assert moved["阶段一“动员部署”第3项（会议）“动员大会”的时间"] == ("2014-03-07", "2015-03-06")
+    assert "阶段一“动员部署”第4项（条目）“集中学习”的时间" in moved
+    assert "阶段一“动员部署”（一）“广泛征求意见”第2项（条目）“召开座谈会。”的时间" in moved
+    assert "2014-03 底前" not in result.text and "2015-03 底前" in result.text
+    labels = [c.label for c in diff_plans(result.plan, result.new_plan)]
+    assert "阶段一“动员部署”第3项（会议）“动员大会”的时间" in labels
