@@ -113,11 +113,23 @@ _templates_opt = click.option("-t", "--templates", "template_dirs", multiple=Tru
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 排出 PDF（放在 .docx 旁边）")
 @click.option("--force", is_flag=True,
               help="已有的 .docx 生成后被修改过时也重新生成（原文件先另存为“文件名.修改稿-日期时间.docx”）")
+@click.option("--all", "all_docs", is_flag=True,
+              help="写出计划定义的全部文档：主文档、每个会议的会议通知、工作进度安排表等（按计划的 outputs），"
+                   "连同清单 manifest.csv/json；-o 是文件夹")
 @_timeout_opt
 @_templates_opt
-def render(plan, output, pdf, force, timeout, template_dirs):
+def render(plan, output, pdf, force, timeout, template_dirs, all_docs):
     """把计划 PLAN.yaml 排成 .docx。"""
     from .render import render_file
+    if all_docs:
+        from .family import render_family
+        fam = render_family(Path(plan), output, template_dirs=tuple(template_dirs), pdf=pdf,
+                            force=force, timeout=timeout)
+        for row in fam.rows:
+            click.echo(f"已生成 {fam.folder / row['file']}（{row['genre']}，约 {row['pages']} 页）"
+                       + (f"，{row['pdf']}" if row["pdf"] else ""))
+        click.echo(f"清单：{fam.manifest[0]}、{fam.manifest[1].name}")
+        return
     result = render_file(Path(plan), output, template_dirs=tuple(template_dirs), pdf=pdf,
                          force=force, timeout=timeout)
     if result.backup:

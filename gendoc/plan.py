@@ -274,6 +274,18 @@ MEETING_PARTS = ("place", "presider", "duration", "text", "speakers", "attendees
                  "requirements", "follow_up")
 
 
+class MeetingNotice(Strict):
+    """The 会议通知 of one meeting (``gendoc render --all``): what differs from the plan.
+    The issuer, recipients and contact default to the plan's."""
+
+    title: str | None = Field(None, description="标题（默认“关于召开……的通知”）")
+    doc_number: DocNumber | None = Field(None, description="发文字号（会议通知自己的）")
+    date: DateField | None = Field(None, description="成文日期（不写则不排落款）")
+    recipients: Names = Field(default_factory=list, description="主送机关（默认为计划的主送机关）")
+    contact: Contact | None = Field(None, description="联系人（默认为计划的 meta.contact）")
+    agenda: list[Text] = Field(default_factory=list, description="会议议程（每项一句）")
+
+
 class Meeting(Dated):
     """A meeting or event: who, when, what, and what follows. Each part prints as its own
     sentence (or paragraph, ``layout: paragraphs``) in the order of ``order``; a part
@@ -295,6 +307,8 @@ class Meeting(Dated):
                     "follow_up 会后；没列出的部分按这个顺序排在后面")
     layout: Literal["inline", "paragraphs"] = Field(
         "inline", description="inline 各部分连成一段；paragraphs 参会人员、有关要求、会后各成一段")
+    notice: MeetingNotice | None = Field(
+        None, description="会议通知（gendoc render --all 为这次会议单独写出）：文号、成文日期、联系人、议程")
 
     @field_validator("order")
     @classmethod
@@ -562,6 +576,9 @@ class Plan(Strict):
     summary: "SummarySpec | None" = Field(None, description="总结的内容：开展的活动、统计数、成效、问题、下步打算（模板 summary）")
     minutes: Minutes | None = Field(None, description="纪要：出席、请假、列席（排在正文之后）")
     agenda: list[Text] = Field(default_factory=list, description="会议议程（会议通知），每项一句")
+    outputs: list[Literal["会议通知", "进度表", "任务分工表"]] | None = Field(
+        None, description="gendoc render --all 另外单独写出的文档：会议通知（每个资料齐全的会议一份）、"
+                          "进度表（工作进度安排表）、任务分工表；不写时为 会议通知 和 进度表")
 
     _file: str | None = PrivateAttr(None)
     _lines: LineMap | None = PrivateAttr(None)

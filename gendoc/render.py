@@ -238,7 +238,10 @@ def template_context(plan: Plan, seen: set | None = None) -> dict:
                 docno=lambda d: escape_markup(str(unwrap(d))) if d else "")
 
 
-def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | None = None) -> str:
+def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | None = None,
+                  extra: dict | None = None) -> str:
+    """``extra``: more template variables (gendoc/family.py: the meeting a 会议通知 is for),
+    shown as plan data like the plan itself."""
     env = environment(tuple(template_dirs))
     name = template_for(plan)   # a genre's template (gendoc/genres.py), or the one named
     file = getattr(plan, "_file", None)
@@ -255,6 +258,7 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
         raise GendocError(f"模板语法错误：{_plain(exc.message or '')}", file=exc.filename or name,
                           line=exc.lineno) from None
     ctx = template_context(plan, seen)
+    ctx.update({k: wrap(v) for k, v in (extra or {}).items()})
     try:
         with budget(TEMPLATE_SECONDS, f"模板 {name}"):
             return render_bounded(tpl, ctx)
@@ -274,6 +278,8 @@ def render_markup(plan: Plan, template_dirs: tuple[str, ...] = (), seen: set | N
             message = "模板引用了不存在的字段：" + _plain(exc.message or "")
         elif isinstance(exc, jinja2.exceptions.SecurityError):
             message = f"模板做了不允许的操作：{_plain(str(exc))}"
+        elif isinstance(exc, jinja2.TemplateRuntimeError):   # a filter or test not known
+            message = f"模板出错：{_plain(str(exc))}"
         elif isinstance(exc, RecursionError):
             message = "模板递归过深"
         elif isinstance(exc, MemoryError):
@@ -299,8 +305,9 @@ def _template_frame(exc: BaseException, default: str | None) -> tuple[str | None
 _JINJA_WORDS = (   # Jinja2's messages in the clerk's words
     (re.compile(r"'([^']*)' is undefined"), r"名字 \1 没有定义"),
     (re.compile(r"access to attribute '([^']*)' of '([^']*)' object is unsafe\.?"), r"不允许读取属性 \1"),
+    (re.compile(r"计划数据 has no attribute '([^']*)'"), r"计划数据里没有字段 \1"),
     (re.compile(r"'([^']*)' has no attribute '([^']*)'"), r"\1 里没有 \2"),
-    (re.compile(r"[Nn]o filter named '([^']*)'\.?"), r"没有名为 \1 的过滤器"),
+    (re.compile(r"[Nn]o filter named '([^']*)'(?: found)?\.?"), r"没有名为 \1 的过滤器"),
     (re.compile(r"[Nn]o test named '([^']*)'\.?"), r"没有名为 \1 的测试"),
     (re.compile(r"unexpected end of template.*"), "模板意外结束（有没有闭合的 {% … %} 块或 {{ … }}？）"),
     (re.compile(r"[Ee]ncountered unknown tag '([^']*)'.*"), r"不认识的标签 \1"),
@@ -329,12 +336,12 @@ def plan_line(plan: Plan, path: tuple) -> int | None:
 # plan fields that are data for checks, tables and tools (domain.md §2.3: the prose is what
 # is printed), or that reach templates through ``leads``: no warning when a template skips them
 _DATA_FIELDS = {"schema_version", "template", "meta", "context", "calendar", "responsibilities",
-                "rectifications", "sections_lead"}
+                "rectifications", "sections_lead", "outputs"}
 
 
-def build_document(plan: Plan, template_dirs: tuple[str, ...] = ()) -> Document:
+def build_document(plan: Plan, template_dirs: tuple[str, ...] = (), extra: dict | None = None) -> Document:
     seen: set = set()
-    markup = render_markup(plan, template_dirs, seen)
+    markup = render_markup(plan, template_dirs, seen, extra)
     body, attachments = parse_markup(markup, source=f"模板 {plan.template}.j2 的输出")
     _warn_lost_content(plan, seen, attachments)
     m = plan.meta
