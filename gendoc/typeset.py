@@ -599,10 +599,16 @@ class Typesetter:
             if isinstance(b, Heading):
                 label = number_label(b.level, counter.next(b.level))
                 style = f"Heading{b.level}"
-                if b.run_in is not None:
+                if b.run_in is not None and not b.run_in.strip():   # a run-in heading without text
+                    text = label + end_sentence(b.text)
+                    out.append(_para(style, _run(text, _heading_font(b.level))))
+                    flow.add(lines_needed(text, 2))
+                elif b.run_in is not None:
+                    # one printed paragraph; the outline gets the heading only, from a hidden
+                    # heading paragraph just before it
                     head = end_sentence(b.text)
-                    body = _run(label + head, _heading_font(b.level)) + _run(b.run_in)
-                    out.append(_para(style, body))
+                    out.append(_run_in_heading(style, _run(label + head, _heading_font(b.level))))
+                    out.append(_para("GwBody", _run(label + head, _heading_font(b.level)) + _run(b.run_in)))
                     flow.add(lines_needed(label + head + b.run_in, 2))
                 else:
                     text = label + strip_end(b.text)
@@ -964,6 +970,17 @@ class Typesetter:
                 f'<w:cols w:space="425"/>{"<w:titlePg/>" if first else ""}'
                 f'<w:docGrid w:type="lines" w:linePitch="{tw(GB.LINE)}"/></w:sectPr>')
         return sect
+
+
+def _run_in_heading(style: str, runs: str) -> str:
+    """The outline entry of a run-in heading (（一）标题。正文……): a heading paragraph of
+    hidden text with a hidden paragraph mark, which takes no room on the page, before the
+    printed paragraph. Word's style separator (a hidden mark with w:specVanish between a
+    heading paragraph and its text) would need no copy, but LibreOffice 7.4 prints it as
+    two paragraphs."""
+    # CT_RPr order: rFonts … snapToGrid vanish … color spacing … sz
+    hidden = re.sub(r"(<w:rPr>(?:<w:rFonts [^>]*/>)?(?:<w:snapToGrid [^>]*/>)?)", r"\1<w:vanish/>", runs)
+    return _para(style, hidden).replace("</w:pPr>", "<w:rPr><w:vanish/></w:rPr></w:pPr>", 1)
 
 
 # a paragraph that takes no room: it closes a section after a table
