@@ -361,8 +361,17 @@ def test_a_document_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
 
 
 def _soffice_naming(folder: Path) -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in ps.splitlines() if "soffice" in line and str(folder) in line]
+    """Command lines of live LibreOffice processes that name ``folder`` (read from /proc:
+    ``ps`` cuts long lines to the terminal's width)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "soffice" in args and str(folder) in args:
+            found.append(args)
+    return found
 
 
 @pytest.mark.libreoffice
@@ -398,6 +407,38 @@ def test_pdf_for_branches(tmp_path, monkeypatch):
     verified = CliRunner().invoke(main, ["verify", str(first)], catch_exceptions=False)
     assert verified.exit_code == 0, verified.output
     assert "0 条不通过" in verified.output
+
+
+@pytest.mark.libreoffice
+def test_ctrl_c_during_pdf_conversion_leaves_complete_files_and_no_libreoffice(tmp_path):
+    from gendoc.pdf import have_soffice
+    if not have_soffice():
+        pytest.skip("LibreOffice 未安装")
+    lines = ["id,name"] + [f"u{i},中共第{i}镇卫生院支部委员会" for i in range(6)]
+    f = write(tmp_path / "b.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    private = tmp_path / "tmp"
+    private.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "gendoc.cli", "batch", str(PLAN), "--branches", str(f),
+                             "-o", str(out), "-j", "2", "--pdf"], cwd=ROOT, start_new_session=True,
+                            env=dict(os.environ, TMPDIR=str(private)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not _soffice_naming(private):
+        time.sleep(0.05)
+    assert _soffice_naming(private), "LibreOffice never started"
+    os.killpg(proc.pid, signal.SIGINT)        # what a terminal sends: every process of the group
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err.decode()
+    rows = rows_of(out)
+    listed = {row[k] for row in rows if row["status"] == STATUS_OK for k in ("file", "pdf") if row[k]}
+    assert {p.name for p in out.iterdir()} == listed | {"manifest.csv", "manifest.json"}
+    for row in rows:
+        if row["status"] == STATUS_OK:
+            assert hashlib.sha256((out / row["file"]).read_bytes()).hexdigest() == row["sha256"]
+            assert (out / row["pdf"]).read_bytes().startswith(b"%PDF")
+    assert _soffice_naming(private) == [] and list(private.iterdir()) == []
+    assert "已中断" in err.decode()
 
 
 def test_branches_file_naming_another_parent_is_refused(tmp_path):
