@@ -66,6 +66,15 @@ class _Group(click.Group):
     """The command group; click's own errors (a missing argument, an unknown option) are
     printed in Chinese, with the usage line, and exit code 2 as click gives them."""
 
+    def resolve_command(self, ctx, args):
+        """An unknown command suggests the one nearest to what was typed (rendr -> render)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
+            ctx.fail(f"没有命令 {name!r}。" + (f" 是不是 {near[0]}？" if near else ""))
+        return super().resolve_command(ctx, args)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)

@@ -867,7 +867,7 @@ def _message(err: dict) -> str:
     base = _PYDANTIC_MESSAGES.get(kind, "取值不对")   # pydantic's own words are English
     ctx = err.get("ctx", {})
     if kind == "literal_error":
-        return f"{base}：可用 {str(ctx.get('expected', '')).replace(' or ', '、')}"
+        return f"{base}：可用 {str(ctx.get('expected', '')).replace(' or ', '、').replace(', ', '、')}"
     if kind == "greater_than_equal":
         return f"{base}：至少是 {ctx.get('ge')}，而这里是 {err.get('input')!r}"
     if kind == "less_than_equal":

@@ -574,12 +574,35 @@ def _first(v) -> _dt.date:
 
 
 def _roll_doc_number(src: Source, plan: Plan, years: int, review: list[Review]) -> dict | None:
-    """发文字号: the year moves; the sequence number is cleared (seq: null) where the schema
-    allows it, else kept and listed first for re-entry."""
-    dn = plan.meta.doc_number
-    if dn is None:
-        return None
-    path = ("meta", "doc_number")
+    """发文字号 of the documents the plan issues (the main one, each 会议通知 given its own):
+    the year moves; the sequence number is cleared (seq: null) where the schema allows it,
+    else kept and listed for re-entry. A basis document's 文号 is another organ's: kept.
+    Returns the main document's."""
+    main = None
+    for path, dn, label in _issued_doc_numbers(plan, Labels(plan)):
+        done = _roll_one_doc_number(src, dn, path, label, years, review)
+        main = done if path == ("meta", "doc_number") else main
+    return main
+
+
+def _issued_doc_numbers(plan: Plan, describe: Labels) -> Iterator[tuple[tuple, DocNumber, str]]:
+    if plan.meta.doc_number is not None:
+        yield ("meta", "doc_number"), plan.meta.doc_number, "发文字号"
+    stack: list[tuple[tuple, Any]] = [((), plan)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, BaseModel):
+            if type(value).__name__ == "MeetingNotice" and getattr(value, "doc_number", None) is not None:
+                yield path + ("doc_number",), value.doc_number, describe(path + ("doc_number",))
+            for name in reversed(type(value).model_fields):
+                if name != "meta":
+                    stack.append((path + (name,), getattr(value, name)))
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed([(path + (i,), v) for i, v in enumerate(value)]))
+
+
+def _roll_one_doc_number(src: Source, dn: DocNumber, path: tuple, label: str, years: int,
+                         review: list[Review]) -> dict:
     new_year = dn.year + years
     src.set(path + ("year",), str(new_year))
     cleared = seq_optional() and dn.seq is not None
@@ -590,7 +613,9 @@ def _roll_doc_number(src: Source, plan: Plan, years: int, review: list[Review]) 
     new = f"{dn.code}〔{new_year}〕" + ("　号" if cleared or dn.seq is None else f"{dn.seq}号")
     note = ("顺序号已清空（seq: null），请向文书部门取号后填写" if cleared else
             f"顺序号 {dn.seq} 是上一年的，请取新号后改写 seq（计划格式目前要求必须有顺序号，所以暂时保留）")
-    review.append(Review("doc_number", path + ("seq",), line, "发文字号", old, note))
+    # the main 发文字号 has its own line in the report; a 会议通知's is listed for checking
+    kind = "doc_number" if path == ("meta", "doc_number") else "notice_doc_number"
+    review.append(Review(kind, path + ("seq",), line, label, f"{old} → {new}" if kind != "doc_number" else old, note))
     return {"old": old, "new": new, "line": line, "seq_cleared": cleared, "note": note}
 
 

@@ -245,6 +245,12 @@ def _keep_with_next(out: list[str], i: int) -> None:
         out[i] = head + sep + '<w:keepNext/><w:widowControl w:val="1"/>' + rest
 
 
+def _page_break_before(p: str) -> str:
+    """Paragraph XML ``p`` starting a new page (CT_PPr: after pStyle, keepNext, keepLines)."""
+    m = re.match(r"(<w:p><w:pPr><w:pStyle [^>]*/>(?:<w:keepNext/>)?(?:<w:keepLines/>)?)", p)
+    return p if m is None or "<w:pageBreakBefore/>" in p else m.group(1) + "<w:pageBreakBefore/>" + p[m.end():]
+
+
 def _with_spacing(p: str, spacing: str) -> str:
     """Paragraph XML ``p`` with its line spacing replaced by ``spacing`` (off the grid: an
     exact pitch that is not the grid's own)."""
@@ -831,9 +837,14 @@ class Typesetter:
                 out[i] = _with_spacing(out[i], spacing)
             flow.page, flow.line = end_page, float(GB.LINES_PER_PAGE)   # the page is full
             return
-        starts_with_note = tail_from < len(out) and bool(doc.attachments) and doc.attachment_note
+        starts_with_note = tail_from + 1 < len(out) and bool(doc.attachments) and doc.attachment_note
         if starts_with_note and free <= 2:
-            return   # the tail moves whole; the 附件说明 stands above the 署名
+            # the tail moves whole, the 附件说明 above the 署名; its blank line would stand
+            # at the top of the next page, so the 附件说明 starts that page itself
+            out[tail_from] = ""
+            out[tail_from + 1] = _page_break_before(out[tail_from + 1])
+            return
+
         if len(body) >= 2 and p_lines <= GB.KEEP_WITH_SIGNATURE:
             _keep_with_next(out, last_body)
 

@@ -112,10 +112,15 @@ def _text(docx: Path) -> str:
     return "\n".join("".join(t.text or "" for t in p.iter(W + "t")) for p in root.iter(W + "p"))
 
 
-def _render(tmp_path, genre) -> Path:
+def _render(tmp_path, genre, longer: bool = False) -> Path:
     plan = tmp_path / f"{genre}.yaml"
     r = gendoc("new", genre, "-o", plan)
     assert r.returncode == 0, r.stderr
+    if longer:   # a third section of long paragraphs after the starter's own
+        para = "请贵局协助做好学生体检的组织和宣传工作，确保体检工作有序开展，体检结果及时反馈学生家长。"
+        text = plan.read_text(encoding="utf-8").replace(
+            "\nclosing:", "\n  - heading: 宣传动员\n    paras:\n" + f"      - {para * 3}\n" * 3 + "closing:", 1)
+        plan.write_text(text, encoding="utf-8")
     r = gendoc("render", plan, "-o", tmp_path / f"{genre}.docx", "--pdf")
     assert r.returncode == 0, r.stderr
     assert "警告" not in r.stderr, r.stderr
@@ -153,7 +158,7 @@ def test_meeting_notice_prints_the_meeting(tmp_path):
 @needs_lo
 @pytest.mark.libreoffice
 def test_letter_format(tmp_path):
-    docx = _render(tmp_path, "函")
+    docx = _render(tmp_path, "函", longer=True)   # two pages: page 2 carries its number
     with zipfile.ZipFile(docx) as z:
         doc = etree.fromstring(z.read("word/document.xml"))
         header = etree.fromstring(z.read("word/header1.xml"))

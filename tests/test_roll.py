@@ -27,7 +27,7 @@ from hypothesis import given, settings, strategies as st
 from gendoc.cli import main
 from gendoc.dates import When
 from gendoc.plan import Strict, WhenField, DateField, load_plan
-from gendoc.roll import (iter_date_fields, plan_year, respell, roll_file, shift_when, week_shift,
+from gendoc.roll import (format_text, iter_date_fields, plan_year, respell, roll_file, shift_when, week_shift,
                          _roll_doc_number)
 from gendoc.source import Source, open_plan
 
@@ -626,3 +626,31 @@ def test_source_follows_merge_keys_and_explicit_keys_win():
     assert s.get(("item", "text")) == "乙"
     s.set(("item", "when"), "2015-03-06")  # the merged value is the anchor's: it moves there
     assert s.text_out().startswith("base: &b {when: 2015-03-06, text: 甲}")
+
+
+def test_a_meeting_notices_own_doc_number_rolls_and_a_basis_documents_does_not(tmp_path):
+    plan = tmp_path / "mn.yaml"
+    plan.write_text("""schema_version: 1
+template: notice
+meta:
+  genre: 通知
+  title: 关于开展活动的通知
+  issuer: {name: 中共测试县卫生局委员会}
+  doc_number: {code: 卫党发, year: 2014, seq: 3}
+  date: 2014-02-27
+preamble:
+  basis: [{title: 上级文件, doc_number: {code: 县委发, year: 2014, seq: 1}}]
+meetings:
+  - name: 动员大会
+    when: 2014-03-07
+    place: 局会议室
+    attendees: [全体党员]
+    notice: {doc_number: {code: 卫党办发, year: 2014, seq: 5}, date: 2014-03-01}
+""", encoding="utf-8")
+    result = roll_file(plan, 2015)
+    assert "notice: {doc_number: {code: 卫党办发, year: 2015, seq: null}" in result.text
+    assert "doc_number: {code: 县委发, year: 2014, seq: 1}" in result.text   # another organ's
+    rows = [r for r in result.review if r.kind in ("doc_number", "notice_doc_number")]
+    assert [(r.kind, r.line) for r in rows] == [("doc_number", 7), ("notice_doc_number", 16)]
+    assert "会议" in rows[1].label and "卫党办发〔2015〕" in rows[1].text
+    assert "卫党办发〔2014〕5号 → 卫党办发〔2015〕" in format_text(result)
