@@ -597,6 +597,7 @@ class Typesetter:
             flow.add(lines_needed(label + names, GB.MINUTES_INDENT_CHARS))
 
     def _blocks(self, blocks: list[Block], out: list[str], flow: _Flow) -> None:
+        self._out = out   # the document's paragraphs, for _sect_xml
         counter = Counter()
         for b in blocks:
             # where each block starts (its first paragraph in ``out``, the estimated page
@@ -947,6 +948,12 @@ class Typesetter:
         return Layout(flow.page, page)
 
     def _sect_xml(self, start: str = "nextPage", numbered: bool = True, landscape: bool = False) -> str:
+        out = getattr(self, "_out", None)
+        if out and out[-1].startswith("<w:tbl>"):
+            # the body's last section ends with a table (the 版记): a paragraph of no height
+            # after it, else LibreOffice adds one of its own when it reads the document back
+            # from an .odt, and that one takes a page of its own after a full 版记 page
+            out.append(_para("GwFlush", spacing=_TINY, snap_off=True))
         if not landscape and self._landscape_open():
             # nothing since a landscape table: the paragraph this sectPr goes into closes the
             # landscape section itself, instead of leaving an empty portrait page after it

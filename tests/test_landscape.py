@@ -207,3 +207,11 @@ def test_rendered_landscape_pages(tmp_path, rows, attachment):
     measured = measure(result.pdf)
     assert [p.number for p in measured if p.landscape] == land
     assert all(p.page_number_line is not None for p in measured if p.landscape)
+
+
+@pytest.mark.parametrize("attachment", [False, True], ids=["body", "attachment"])
+def test_landscape_docx_passes_openxml_audit(tmp_path, attachment):
+    validator = pytest.importorskip("openxml_audit")
+    plan = _variant(tmp_path, attachment=True) if attachment else PLAN
+    result = validator.OpenXmlValidator().validate(str(_render(plan, tmp_path).docx))
+    assert result.error_count == 0, [str(e) for e in result.errors]
