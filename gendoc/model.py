@@ -14,6 +14,7 @@ and edit; :func:`parse_markup` turns it into blocks. Each non-blank line is one 
 ``@center 文字``              a centred line (a sub-title inside an attachment)
 ``@noindent 文字``            a paragraph without the two-character indent
 ``@table 列1 | 列2``           a table header; ``@row a | b`` rows; ``@end`` closes it
+``@table-landscape 列1 | …``   the same, on a landscape page (横排表格) whatever its width
 ``@pagebreak``                a page break
 anything else                 a body paragraph (indented two characters)
 ============================  ==================================================
@@ -58,6 +59,7 @@ class Para:
 class Table:
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
+    landscape: bool = False   # the template asks for a landscape page (横排表格)
 
 
 @dataclass
@@ -254,8 +256,8 @@ def parse_markup(text: str, source: str = "template") -> tuple[list[Block], list
                 target.append(Para(arg_text, indent=False, align="center"))
             elif word == "noindent":
                 target.append(Para(arg_text, indent=False))
-            elif word == "table":
-                table = Table(_cells(arg))
+            elif word in ("table", "table-landscape"):
+                table = Table(_cells(arg), landscape=word == "table-landscape")
             elif word == "pagebreak":
                 target.append(PageBreak())
             else:

@@ -837,6 +837,8 @@ class Typesetter:
             for i in range(first_out, len(out)):
                 out[i] = _with_spacing(out[i], spacing)
             flow.page, flow.line = end_page, float(GB.LINES_PER_PAGE)   # the page is full
+            if len(body) >= 2 and p_lines <= GB.KEEP_WITH_SIGNATURE:
+                _keep_with_next(out, last_body)   # should the estimate fall short: never alone
             return
         starts_with_note = tail_from + 1 < len(out) and bool(doc.attachments) and doc.attachment_note
         if starts_with_note and free <= 2:
@@ -845,7 +847,6 @@ class Typesetter:
             out[tail_from] = ""
             out[tail_from + 1] = _page_break_before(out[tail_from + 1])
             return
-
         if len(body) >= 2 and p_lines <= GB.KEEP_WITH_SIGNATURE:
             _keep_with_next(out, last_body)
 

@@ -1430,10 +1430,16 @@ def full_lines(lay: Layout) -> list[TextLine]:
     """3号 lines that fill the measure: right edge within half a character of the text block's
     right edge, left edge at the left edge or two characters in."""
     out = []
+    # a page of a few short lines (a 落款 and a 版记 under a paragraph or two) has a right
+    # edge of its own short of the measure: the document's widest one is the measure
+    rights = [r for r in (lay.edges(p.number)[1] for p in lay.pages) if r is not None]
+    widest = max(rights, default=None)
     for p in lay.pages:
         left, right = lay.edges(p.number)
         if left is None or right is None:
             continue
+        if widest is not None and not getattr(p, "landscape", False):
+            right = max(right, widest)
         for ln in lay.running_lines(p.number):
             if not lay.is_body(ln.size) or ln.red or ln in lay.title:
                 continue

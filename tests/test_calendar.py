@@ -111,8 +111,8 @@ def test_moving_a_meeting_keeps_its_uid_renaming_makes_a_new_one(tmp_path):
     before = {str(e["SUMMARY"]): str(e["UID"]) for e in events(export(MASS_LINE, tmp_path / "a.ics"))}
     text = MASS_LINE.read_text(encoding="utf-8")
     moved = tmp_path / "moved.yaml"
-    moved.write_text(text.replace("        when: 2014-03-07\n        presider: 局党委副书记",
-                                  "        when: 2014-03-06\n        presider: 局党委副书记"), encoding="utf-8")
+    moved.write_text(text.replace("        when: 2014-03-07\n        place:",
+                                  "        when: 2014-03-06\n        place:"), encoding="utf-8")
     after = by_summary(export(moved, tmp_path / "m.ics"))
     rally = after["局党的群众路线教育实践活动动员大会"][0]
     assert dates(rally)[0] == _dt.date(2014, 3, 6)

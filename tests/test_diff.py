@@ -77,7 +77,7 @@ def test_moved_dates_are_printed_as_clerks_write_them(tmp_path):
     out = tmp_path / "next.yaml"
     assert run("roll", MASS_LINE, "-o", out).exit_code == 0
     text = run("diff", MASS_LINE, out).output
-    assert "改  第 89 行  阶段二“学习动员、听取意见”的时间：3月8日—3月31日 → 3月7日—3月30日" in text
+    assert "改  第 91 行  阶段二“学习动员、听取意见”的时间：3月8日—3月31日 → 3月7日—3月30日" in text
     assert "成文日期：2014年2月27日 → 2015年2月26日" in text
     # a month-level date looks the same without its year: the years are printed
     assert "第2项“广泛听取意见”的时间：2014年3月下旬 → 2015年3月下旬" in text
@@ -111,7 +111,7 @@ def test_a_new_section_a_removed_meeting_and_a_moved_section(tmp_path):
     no_meeting.write_text(re.sub(r"    meetings:\n      - name: 局领导班子专题民主生活会\n(        .*\n)+", "",
                                  MASS_LINE.read_text(encoding="utf-8")), encoding="utf-8")
     text = run("diff", MASS_LINE, no_meeting).output
-    assert "删  原第 106 行  阶段三“查摆问题、开展批评”会议“局领导班子专题民主生活会”（删除）" in text
+    assert "删  原第 108 行  阶段三“查摆问题、开展批评”会议“局领导班子专题民主生活会”（删除）" in text
     assert "1 处差别" in text
 
     block = "  - heading: 第二部分\n    sections:\n      - heading: 第二部分第一节\n        items: [己条目, 庚条目, 辛条目]\n"
@@ -153,11 +153,11 @@ def test_json_for_tools(tmp_path):
     result = run("diff", "--json", MASS_LINE, out)
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["count"] == len(data["changes"]) == 21 + seq_optional()  # + the cleared 文号 seq
+    assert data["count"] == len(data["changes"]) == 22 + seq_optional()  # + the cleared 文号 seq; + the 会议通知 date
     phase = next(c for c in data["changes"] if c["path"] == "phases[1].when")
     assert phase == {**phase, "op": "changed", "kind": "date", "old": "2014-03-08..2014-03-31",
                      "new": "2015-03-07..2015-03-30", "old_text": "3月8日—3月31日",
-                     "new_text": "3月7日—3月30日", "line_old": 89, "line_new": 89}
+                     "new_text": "3月7日—3月30日", "line_old": 91, "line_new": 91}
 
 
 def test_identical_plans_have_no_difference():

@@ -6,6 +6,8 @@ manifest is read with csv and json and its hashes recomputed."""
 
 from __future__ import annotations
 
+import re
+
 import csv
 import hashlib
 import json
@@ -42,13 +44,14 @@ def family_plan(tmp_path, *, when="2014-03-07", outputs="[会议通知, 进度�
     """The example 实施方案 plan with what a 会议通知 needs: the 动员大会's place (and, with
     ``notice``, its own 文号, date and agenda), a contact, and the outputs list."""
     text = MASS_LINE.read_text(encoding="utf-8")
-    meeting = "        when: 2014-03-07\n        presider: 局党委副书记\n        duration: 半天\n"
+    text = re.sub(r"\n        notice: \{date: 2014-03-03\}[^\n]*", "", text)   # the example's own notice
+    meeting = "        when: 2014-03-07\n        place: "
     assert text.count(meeting) == 1
-    extra = "        place: 局四楼会议室\n"
+    extra = ""
     if notice:
         extra += ("        notice:\n          doc_number: {code: 卫党发, year: 2014, seq: 4}\n"
                   "          date: 2014-03-03\n          agenda: [传达上级部署, 局党委书记作动员讲话]\n")
-    text = text.replace(meeting, meeting.replace("2014-03-07", when) + extra)
+    text = text.replace(meeting, extra + meeting.replace("2014-03-07", when))
     text = text.replace("  notes: [此件发至各基层党支部]\n",
                         "  notes: [此件发至各基层党支部]\n  contact: {name: 李明, phone: 0993-1234567}\n")
     if outputs is not None:
@@ -117,7 +120,7 @@ def test_the_meeting_notice_prints_its_meeting_and_its_own_number_date_and_conta
             "决定召开局党的群众路线教育实践活动动员大会。现将有关事项通知如下：") in t
     i = t.index("一、会议时间")
     assert t[i + 1] == "3月7日，会期半天。"
-    assert t[t.index("二、会议地点") + 1] == "局四楼会议室。"
+    assert t[t.index("二、会议地点") + 1] == "局机关四楼会议室。"
     assert t[t.index("三、参会人员") + 1].startswith("局领导班子成员、局机关全体干部、局属各单位领导班子成员。")
     assert "邀请县委督导组到会指导。" in t[t.index("三、参会人员") + 1]
     assert "1.传达上级部署。" in t and "2.局党委书记作动员讲话。" in t
@@ -173,16 +176,17 @@ def test_changing_one_meeting_date_changes_every_document_that_mentions_it(tmp_p
 
 
 def test_the_example_plan_as_it_is(tmp_path):
-    """The example plan has no outputs list and its meetings no place: the main document and
-    the 进度表 (the default), and a located warning for each meeting."""
+    """The example plan has no outputs list: the main document, a 会议通知 for the 动员大会
+    (it has a day, a place and attendees) and the 进度表; the 民主生活会 (6月上旬, no place)
+    gets a located warning instead of a notice."""
     out = tmp_path / "out"
     r = render_all(MASS_LINE, out)
     assert sorted(p.name for p in out.glob("*.docx")) == [
-        "01-印发通知-县卫生局党的群众路线教育实践活动实施方案.docx", "02-工作进度安排表.docx"]
-    line = line_of(MASS_LINE, "- name: 局党的群众路线教育实践活动动员大会")
-    assert (f"mass-line-implementation-plan-2014.yaml:{line}: phases[0].meetings[0]: "
-            "会议“局党的群众路线教育实践活动动员大会”缺少地点（place）") in r.output
-    assert r.output.count("没有单独写出会议通知") == 2
+        "01-印发通知-县卫生局党的群众路线教育实践活动实施方案.docx", NOTICE, "03-工作进度安排表.docx"]
+    line = line_of(MASS_LINE, "- name: 局领导班子专题民主生活会")
+    assert (f"mass-line-implementation-plan-2014.yaml:{line}: phases[2].meetings[0]: "
+            "会议“局领导班子专题民主生活会”缺少") in r.output
+    assert r.output.count("没有单独写出会议通知") == 1
 
 
 def test_meetings_anywhere_in_the_plan_get_their_notice(tmp_path):
@@ -320,8 +324,8 @@ def test_an_edited_document_stops_the_whole_run_unless_forced(tmp_path):
     with zipfile.ZipFile(edited, "a") as z:          # a clerk's change in Word: another part
         z.writestr("customXml/item9.xml", "<x/>")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    plan.write_text(plan.read_text(encoding="utf-8").replace("2014-03-07\n        presider",
-                                                             "2014-03-06\n        presider"), encoding="utf-8")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("when: 2014-03-07\n        place:",
+                                                             "when: 2014-03-06\n        place:"), encoding="utf-8")
     r = cli("render", plan, "--all", "-o", out)
     assert r.returncode == 1 and "已有的这个文档生成后被修改过" in r.stderr and NOTICE in r.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before     # nothing at all replaced
@@ -396,7 +400,7 @@ def test_tutorial_own_templates_apply_to_every_document_of_all(tmp_path):
     tpl.write_text(tpl.read_text(encoding="utf-8").replace("# 会议地点\n", "# 开会地点\n"), encoding="utf-8")
     render_all(plan, tmp_path / "out", "-t", mine)
     t = texts(tmp_path / "out" / NOTICE)
-    assert "二、开会地点" in t and t[t.index("二、开会地点") + 1] == "局四楼会议室。"
+    assert "二、开会地点" in t and t[t.index("二、开会地点") + 1] == "局机关四楼会议室。"
 
 
 def test_readme_tutorial_names_the_steps_this_test_takes():

@@ -293,9 +293,9 @@ def test_weekend_and_holiday_hits_are_listed_with_lines_and_a_working_day():
     pytest.importorskip("chinese_calendar")
     r = roll_file(MASS_LINE, output_name="next.yaml")
     hits = {(h.line, h.day.isoformat()): h for h in r.hits}
-    sat = hits[(89, "2015-03-07")]                                   # 阶段二 starts on a Saturday
+    sat = hits[(91, "2015-03-07")]                                   # 阶段二 starts on a Saturday
     assert "周末" in sat.why and sat.suggestion == dt.date(2015, 3, 6)
-    dragon = hits[(117, "2015-06-20")]                               # 端午节 2015
+    dragon = hits[(119, "2015-06-20")]                               # 端午节 2015
     assert "端午" in dragon.why and dragon.suggestion == dt.date(2015, 6, 19)
     text = run("roll", MASS_LINE, "-o", Path("/dev/null")).output    # (refused: not .yaml)
     assert "错误" in text
@@ -388,8 +388,8 @@ def test_report_files_in_markdown_and_json(tmp_path):
     assert text.startswith("# 年度滚动报告：2014 → 2015") and "## 请核对" in text
     data = json.loads(js.read_text(encoding="utf-8"))
     assert data["from_year"] == 2014 and data["to_year"] == 2015 and data["rule"] == "weekday"
-    assert len(data["moves"]) == 20
-    assert {"path": "phases[1].when", "line": 89} .items() <= next(
+    assert len(data["moves"]) == 21   # the 动员大会 会议通知 has a date too
+    assert {"path": "phases[1].when", "line": 91} .items() <= next(
         m for m in data["moves"] if m["path"] == "phases[1].when").items()
     assert all(set(x) >= {"kind", "path", "line", "note"} for x in data["review"])
 
@@ -398,7 +398,7 @@ def test_console_report_is_chinese(tmp_path):
     result = run("roll", _copy(MASS_LINE, tmp_path), "-o", tmp_path / "n.yaml")
     assert result.exit_code == 0
     out = result.output
-    assert "已从 2014 年滚动到 2015 年" in out and "移动了 20 处日期" in out
+    assert "已从 2014 年滚动到 2015 年" in out and "移动了 21 处日期" in out
     assert "第 89 行" in out and "请核对" in out
 
 
