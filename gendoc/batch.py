@@ -57,7 +57,7 @@ from .model import Attachment, Document, Heading, Item, Para, Table, strip_end
 from .outputs import check_destination, write_all, write_atomic
 from .plan import validate
 from .render import build_document
-from .typeset import Typesetter, break_title, package_fingerprint, static_parts, text_width
+from .typeset import ZIP_TIME, Typesetter, break_title, package_fingerprint, static_parts, text_width
 
 MAX_BRANCHES_BYTES = 20 * 1024 * 1024
 MAX_ID = 64
@@ -995,9 +995,9 @@ def zip_package(entries: list[tuple]) -> bytes:
     if _STATIC_ZIP is None:
         _STATIC_ZIP = [_zip_entry(n, d, 6) for n, d in static_parts()]
     entries = _STATIC_ZIP + list(entries)
-    t = time.localtime()
-    dtime = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
-    ddate = ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    y, mo, d, h, mi, sec = ZIP_TIME   # the typesetter's fixed time: reproducible bytes
+    dtime = (h << 11) | (mi << 5) | (sec // 2)
+    ddate = ((y - 1980) << 9) | (mo << 5) | d
     out = io.BytesIO()
     central = []
     for name, comp, crc, size, method in entries:

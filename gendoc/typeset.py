@@ -469,12 +469,12 @@ class Typesetter:
             static, extra = letter_parts(), [(LETTER_HEADER_PART, _letter_header_xml(doc.head))]
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
             for name, data in static:
-                z.writestr(name, data)
+                z.writestr(_entry(name), data)
             parts = [*static, *extra, ("word/document.xml", xml.encode("utf-8")),
                      ("docProps/core.xml", _core_xml("".join(doc.title_lines)))]
             for name, data in parts[len(static):]:
-                z.writestr(name, data)
-            z.writestr(FINGERPRINT_PART, _fingerprint_xml(package_fingerprint(parts)))
+                z.writestr(_entry(name), data)
+            z.writestr(_entry(FINGERPRINT_PART), _fingerprint_xml(package_fingerprint(parts)))
         return buf.getvalue(), layout
 
     # ---- body
@@ -1040,6 +1040,17 @@ def mark_size(mark: str):
 
 
 # ------------------------------------------------------------------ static parts
+
+# every part carries one fixed time: the same plan gives the same bytes (and SHA-256) on
+# every run, so manifests and checksums say what changed
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
 
 def _core_xml(title: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

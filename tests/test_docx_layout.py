@@ -473,3 +473,14 @@ def test_one_blank_line_below_the_title_with_or_without_recipients(recipients):
     title = texts.index("关于测试的通知")
     assert texts[title + 1] == ""
     assert texts[title + 2] == (f"{recipients}：" if recipients else "正文第一段。")
+
+
+def test_the_same_plan_gives_the_same_bytes(tmp_path):
+    """Reproducible output: every zip entry carries one fixed time, so two renders of one plan
+    are byte-identical (manifests' SHA-256 change only when the document does)."""
+    import time
+    from conftest import PLANS, render_plan
+    plan = PLANS / "party-building-work-points-2003.yaml"
+    first = render_plan(plan, tmp_path, "a").read_bytes()
+    time.sleep(2.1)   # a zip time has two-second steps
+    assert render_plan(plan, tmp_path, "b").read_bytes() == first
