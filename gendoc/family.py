@@ -39,7 +39,7 @@ from .genres import genre_of
 from .lint import walk
 from .model import Document
 from .outputs import check_destination, keep_backup, write_all
-from .plan import BasisDoc, Item, Meeting, Phase, Plan, Printing, load_plan, warn
+from .plan import BasisDoc, Item, Meeting, Para, Phase, Plan, Printing, load_plan, warn
 from .render import _pdf_bytes, _template_files, build_document
 from .typeset import Typesetter
 
@@ -138,10 +138,12 @@ def _belongs(task, phase: Phase) -> bool:
 
 
 def _top_entries(value, path: tuple = ()) -> list:
-    """Items and meetings at any depth below ``value``, not those inside another item."""
+    """Items, meetings and dated paragraphs at any depth below ``value``, not those inside
+    another item (an undated paragraph is prose, not a step of the schedule)."""
     return [n.value for n in walk(value, path)
-            if isinstance(n.value, (Item, Meeting)) and n.value is not value
-            and not any(isinstance(o, (Item, Meeting)) for _, o in n.owners)]
+            if (isinstance(n.value, (Item, Meeting)) or (isinstance(n.value, Para) and n.value.when))
+            and n.value is not value
+            and not any(isinstance(o, (Item, Meeting, Para)) for _, o in n.owners)]
 
 
 def schedule_rows(plan: Plan) -> list[dict]:
@@ -166,7 +168,8 @@ def schedule_rows(plan: Plan) -> list[dict]:
                 row["units"] += [u for u in (*t.lead, *t.responsible) if u not in row["units"]]
     return [{"phase": r["phase"], "units": r["units"],
              "entries": [{"meeting": e if isinstance(e, Meeting) else None,
-                          "item": e if isinstance(e, Item) else None} for e in r["entries"]]}
+                          "item": e if isinstance(e, Item) else None,
+                          "para": e if isinstance(e, Para) else None} for e in r["entries"]]}
             for r in rows]
 
 

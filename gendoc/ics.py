@@ -82,7 +82,8 @@ def entries(plan: Plan) -> list[Entry]:
         owner = n.owners[-1][1] if n.owners else None
         phase = next((m for _, m in reversed(n.owners) if isinstance(m, Phase) and m is not owner), None)
         label = (_label(owner, None) if owner is not None else "") or dotted(n.path)
-        short = (_label(owner, 40) if owner is not None else "") or label
+        # a summary is a title: no final full stop (the text itself goes in DESCRIPTION)
+        short = ((_label(owner, 40) if owner is not None else "") or label).rstrip("。；，、")
         desc, location = [], None
         if owner is not None and n.path[-1] == "when":   # a meeting, or an event of a new kind
             place = getattr(owner, "place", None)

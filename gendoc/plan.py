@@ -250,6 +250,9 @@ class Section(Strict):
     heading: Text
     when: WhenField | None = None
     when_note: str | None = Field(None, description="日期的附注，排在括号里")
+    when_style: Literal["lead", "paren", "none"] | None = Field(
+        None, description="日期排在哪里：paren 标题后括号里（默认），lead 正文开头（（一）标题。4月上旬，……）")
+    when_join: str | None = Field(None, description="段首日期后的标点，默认“，”")
     run_in: bool = Field(False, description="标题与正文同段（（一）标题。正文……）")
     text: str | None = None
     paras: list[str] = Field(default_factory=list)
@@ -293,6 +296,7 @@ class Meeting(Dated):
 
     name: Text = Field(description="会议或活动名称，如 局党组专题民主生活会")
     verb: str = Field("召开", description="名称前的动词：召开、举办、开展……；写 \"\" 不加")
+    numbered: bool = Field(True, description="是否作为编号条目（1.）排；false 时排成不编号的段落")
     place: str | None = None
     duration: str | None = Field(None, description="会期，如 半天")
     presider: str | None = None

@@ -1457,10 +1457,20 @@ def _has_latin_run(ln: TextLine, nxt: TextLine | None = None) -> bool:
     return nxt is not None and bool(re.match(r"^\W?[0-9A-Za-z]{3,}", nxt.text))
 
 
+_HANGING = "，。、；：！？”’）》」"
+
+
 def line_chars(lay: Layout, ln: TextLine) -> int:
-    """Characters in a full line, counting the indent cells (2 for a first line)."""
-    indent = round(max(ln.x0 - (lay.edges(ln.page)[0] or ln.x0), 0) / ln.size)
-    return int(ln.units() + indent + 0.5)
+    """Characters in a full line, counting the indent cells (2 for a first line). A closing
+    mark hung past the right edge (LibreOffice's and Word's hanging punctuation: the line
+    holds its 28 characters and the mark in the margin) is not one of them."""
+    left, right = lay.edges(ln.page)
+    indent = round(max(ln.x0 - (left or ln.x0), 0) / ln.size)
+    n = int(ln.units() + indent + 0.5)
+    widest = max((r for r in (lay.edges(p.number)[1] for p in lay.pages) if r is not None), default=right)
+    if ln.text and ln.text[-1] in _HANGING and widest is not None and ln.x1 > widest + ln.size / 4:
+        n -= 1
+    return n
 
 
 GRID_NOTE = "LibreOffice 不能照 Word 的字符网格排版"

@@ -300,3 +300,19 @@ def test_roll_moves_the_dates_of_body_entries_and_names_them_in_plan_terms(tmp_p
     assert "2014-03 底前" not in result.text and "2015-03 底前" in result.text
     labels = [c.label for c in diff_plans(result.plan, result.new_plan)]
     assert "阶段一“动员部署”第3项（会议）“动员大会”的时间" in labels
+
+
+def test_a_run_in_sections_date_may_open_its_text_and_a_meeting_may_be_a_plain_paragraph(tmp_path):
+    body = """\
+    phases:
+      - name: 查摆问题
+        when: 2014-03-16..2014-04-30
+        body:
+          - section: {heading: 广泛征求意见, run_in: true, when: 2014-04 上旬, when_style: lead,
+                      text: 通过座谈会等方式广泛听取意见。}
+          - meeting: {name: 全系统动员大会, numbered: false, text: 会议由委党组副书记主持,
+                      guidance: [县纪委监委派驻纪检组]}
+    """
+    got = texts(tmp_path, body)
+    assert "（一）广泛征求意见。4月上旬，通过座谈会等方式广泛听取意见。" in got
+    assert "召开全系统动员大会。会议由委党组副书记主持。邀请县纪委监委派驻纪检组到会指导。" in got

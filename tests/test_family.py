@@ -409,3 +409,22 @@ def test_readme_tutorial_names_the_steps_this_test_takes():
     for step in ("gendoc new 会议通知 -o 会议通知.yaml", "meeting_notice.j2 我的模板/",
                  "gendoc render 会议通知.yaml -t 我的模板", "我的模板/meeting_notice.j2:16:"):
         assert step in part, step
+
+
+def test_dated_paragraphs_are_steps_of_the_schedule(tmp_path):
+    from gendoc.family import schedule_rows
+    from gendoc.plan import load_plan
+    plan = tmp_path / "p.yaml"
+    plan.write_text("""schema_version: 1
+template: work_plan
+meta: {genre: 工作方案, title: 关于测试的工作方案, issuer: {name: 测试局}, year: 2026}
+phases:
+  - name: 动员部署
+    when: 2026-03-01..2026-03-15
+    body:
+      - para: 各支部研究制定本支部活动安排。
+        when: 2026-03-05 前
+      - 没有日期的一段话不是进度。
+""", encoding="utf-8")
+    rows = schedule_rows(load_plan(plan))
+    assert [e["para"].text for e in rows[0]["entries"]] == ["各支部研究制定本支部活动安排。"]
