@@ -22,7 +22,7 @@ import io
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from docx.shared import Mm, Pt, Twips
 
@@ -501,6 +501,7 @@ class Typesetter:
         self._blocks(doc.body, out, flow)
         last_body = len(out) - 1
         tail_from = len(out)   # the 附件说明 and 落款 follow from here
+        body_end = (flow.page, flow.line)
         names = [a.title for a in doc.attachments]
         if names and doc.attachment_note:
             self._attachment_note(names, out, flow)
@@ -508,7 +509,7 @@ class Typesetter:
             self._attendance(doc.head.attendance, out, flow)
         elif doc.signature and (doc.signature.name or doc.signature.date):
             self._signature(doc.signature, out, flow)
-            self._signature_page(doc, out, flow, last_body, tail_from)
+            self._signature_page(doc, out, flow, last_body, tail_from, body_end)
         for note in doc.notes:
             text = note if note.startswith("（") else f"（{note}）"
             out.append(_para("GwBody", _run(text)))
@@ -797,7 +798,7 @@ class Typesetter:
 
     # ---- 署名 and 成文日期 (7.3.5)
     def _signature_page(self, doc: Document, out: list[str], flow: _Flow, last_body: int,
-                        tail_from: int) -> None:
+                        tail_from: int, body_end: tuple[int, float]) -> None:
         """7.3.5.5: the 署名 never stands alone on a page, and no page ends early for it.
 
         The tail (附件说明, blank lines, 署名, 成文日期) is one keep-with-next chain. When it
@@ -812,13 +813,8 @@ class Typesetter:
         if not body or not self._starts or not isinstance(body[-1], (Para, Item, Heading)):
             return
         start, page, line = self._starts[-1]
-        last = body[-1]
-        text = last.text if not isinstance(last, Heading) else last.text + (last.run_in or "")
-        p_lines = lines_needed(text, 2)
-        end_page, end_line = page, line + p_lines
-        while end_line > GB.LINES_PER_PAGE + 1e-6:
-            end_line -= GB.LINES_PER_PAGE
-            end_page += 1
+        end_page, end_line = body_end   # where the flow stood after the last block
+        p_lines = (end_page - page) * GB.LINES_PER_PAGE + end_line - line
         tail = flow.line + (flow.page - end_page) * GB.LINES_PER_PAGE - end_line
         free = GB.LINES_PER_PAGE - end_line
         if tail <= free + 1e-6:
