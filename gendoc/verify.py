@@ -1084,6 +1084,12 @@ class Layout:
         """The text block's measured left and right edges on page n."""
         return (self.left, self.right) if n % 2 else (self.left_even, self.right_even)
 
+    def widest_right(self) -> float | None:
+        """The wider of the two measured right edges (odd and even pages): the measure, where
+        the pages of one parity hold only a few short lines (a 落款 and a 版记 under a
+        paragraph or two) and their own edge falls short of it."""
+        return max((r for r in (self.right, self.right_even) if r is not None), default=None)
+
     def block_centre(self, p: Page) -> float:
         """The horizontal centre of the text block: measured, else the standard one."""
         left, right = self.edges(p.number)
@@ -1430,10 +1436,7 @@ def full_lines(lay: Layout) -> list[TextLine]:
     """3号 lines that fill the measure: right edge within half a character of the text block's
     right edge, left edge at the left edge or two characters in."""
     out = []
-    # a page of a few short lines (a 落款 and a 版记 under a paragraph or two) has a right
-    # edge of its own short of the measure: the document's widest one is the measure
-    rights = [r for r in (lay.edges(p.number)[1] for p in lay.pages) if r is not None]
-    widest = max(rights, default=None)
+    widest = lay.widest_right()
     for p in lay.pages:
         left, right = lay.edges(p.number)
         if left is None or right is None:
@@ -1467,7 +1470,7 @@ def line_chars(lay: Layout, ln: TextLine) -> int:
     left, right = lay.edges(ln.page)
     indent = round(max(ln.x0 - (left or ln.x0), 0) / ln.size)
     n = int(ln.units() + indent + 0.5)
-    widest = max((r for r in (lay.edges(p.number)[1] for p in lay.pages) if r is not None), default=right)
+    widest = lay.widest_right() or right
     if ln.text and ln.text[-1] in _HANGING and widest is not None and ln.x1 > widest + ln.size / 4:
         n -= 1
     return n
