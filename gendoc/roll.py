@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from .dates import Point, When, cn_number
 from .errors import GendocError, GendocWarning
 from .loader import dotted, gc_paused
-from .plan import DocNumber, Meta, Plan
+from .plan import DocNumber, MeetingNotice, Meta, Plan
 from .plandiff import Labels
 from .source import Source, open_plan
 
@@ -586,19 +586,12 @@ def _roll_doc_number(src: Source, plan: Plan, years: int, review: list[Review]) 
 
 
 def _issued_doc_numbers(plan: Plan, describe: Labels) -> Iterator[tuple[tuple, DocNumber, str]]:
+    from .lint import walk   # the plan walk lint owns (lint builds on this module: imported here)
     if plan.meta.doc_number is not None:
         yield ("meta", "doc_number"), plan.meta.doc_number, "发文字号"
-    stack: list[tuple[tuple, Any]] = [((), plan)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, BaseModel):
-            if type(value).__name__ == "MeetingNotice" and getattr(value, "doc_number", None) is not None:
-                yield path + ("doc_number",), value.doc_number, describe(path + ("doc_number",))
-            for name in reversed(type(value).model_fields):
-                if name != "meta":
-                    stack.append((path + (name,), getattr(value, name)))
-        elif isinstance(value, (list, tuple)):
-            stack.extend(reversed([(path + (i,), v) for i, v in enumerate(value)]))
+    for n in walk(plan):
+        if isinstance(n.value, MeetingNotice) and n.value.doc_number is not None:
+            yield n.path + ("doc_number",), n.value.doc_number, describe(n.path + ("doc_number",))
 
 
 def _roll_one_doc_number(src: Source, dn: DocNumber, path: tuple, label: str, years: int,
