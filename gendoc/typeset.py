@@ -22,6 +22,7 @@ import io
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 from xml.sax.saxutils import escape
 
 from docx.shared import Mm, Pt, Twips
@@ -1064,12 +1065,36 @@ _FINGERPRINT_NAME = "gendoc-fingerprint"
 _FINGERPRINT_RE = re.compile(rf'name="{_FINGERPRINT_NAME}"[^>]*>\s*<vt:lpwstr>(sha256:[0-9a-f]{{64}})</vt:lpwstr>')
 
 
+def _fingerprint_head(name: str, data: bytes) -> bytes:
+    return name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big")
+
+
 def package_fingerprint(parts) -> str:
     """sha256 over the package's parts (name and bytes, in name order)."""
     digest = hashlib.sha256()
     for name, data in sorted(parts):
-        digest.update(name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+        digest.update(_fingerprint_head(name, data) + data)
     return "sha256:" + digest.hexdigest()
+
+
+def fingerprinter(fixed: list[tuple[str, bytes]], varying: str) -> Callable[[bytes], str]:
+    """:func:`package_fingerprint` of ``fixed`` plus one part named ``varying``, as a function
+    of that part's bytes: the fixed parts are hashed once (a batch's documents differ in
+    word/document.xml only)."""
+    names = sorted(n for n, _ in fixed)
+    data = dict(fixed)
+    before = hashlib.sha256()
+    for n in (n for n in names if n < varying):
+        before.update(_fingerprint_head(n, data[n]) + data[n])
+    after = b"".join(_fingerprint_head(n, data[n]) + data[n] for n in names if n > varying)
+
+    def fingerprint(part: bytes) -> str:
+        digest = before.copy()
+        digest.update(_fingerprint_head(varying, part))
+        digest.update(part)
+        digest.update(after)
+        return "sha256:" + digest.hexdigest()
+    return fingerprint
 
 
 def read_fingerprint(custom_xml: bytes) -> str | None:
