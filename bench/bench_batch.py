@@ -76,15 +76,20 @@ def write_csv(path: Path, n: int, closing: bool = False) -> Path:
 
 
 def _tree_rss_kib(pid: int) -> tuple[int, int]:
-    """Resident memory of a process and all its descendants (sum, largest one), in KiB."""
+    """Memory of a process and all its descendants, in KiB: the sum of their proportional set
+    sizes (PSS: a page shared by the forked workers counts once in all, as it is in memory
+    once; the sum of RSS would count it in each of them) and the largest one's RSS."""
     total, largest, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
             with open(f"/proc/{p}/status") as fh:
                 for line in fh:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
                         largest = max(largest, int(line.split()[1]))
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
@@ -281,7 +286,7 @@ def main() -> None:
         for n, r in g.items():
             print(f"gendoc batch -j 2, {n:>6} branches (shared path): {r['wall']:6.2f} s, "
                   f"{r['rate']:7.0f} documents/s, {r['cpu']:6.2f} s CPU, peak memory {r['peak_mib']:6.1f} MiB "
-                  f"all processes, {r['largest_mib']:5.1f} MiB the largest")
+                  f"all processes (PSS), {r['largest_mib']:5.1f} MiB the largest (RSS)")
         f = full_path_run(work)
         print(f"gendoc batch -j 2,    200 branches (full path, a closing override each): {f['wall']:.2f} s, "
               f"{f['rate']:.0f} documents/s, peak memory {f['peak_mib']:.1f} MiB")
@@ -305,7 +310,7 @@ def main() -> None:
                       f"{p['cpu_per_doc']:.3f} s CPU per document, {p['pdfs']} PDFs, soffice or folders left: "
                       f"{p['left']}, gendoc verify passed on {p['verified']} of {p['sampled']} sampled")
         if 200 in g and 1000 in g:
-            for k, what in (("peak_mib", "all processes"), ("largest_mib", "largest process")):
+            for k, what in (("peak_mib", "all processes, PSS"), ("largest_mib", "largest process, RSS")):
                 print(f"peak memory ({what}) 1,000 / 200: {g[1000][k] / g[200][k]:.2f}"
                       + (f"; 10,000 / 1,000: {g[10000][k] / g[1000][k]:.2f}" if 10000 in g else ""))
         print(f"load average at the end {os.getloadavg()[0]:.1f}")

@@ -65,7 +65,7 @@ def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, shard, no_sh
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for row in result.rows:
+    for row in result.iter_rows():
         if row["message"]:
             click.echo(f"错误：{row['message']}", err=True)
         if row["status"] == "含其他单位用语":
@@ -74,10 +74,10 @@ def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, shard, no_sh
         elif row["warnings"]:
             for w in row["warnings"]:
                 click.echo(f"警告：分支 {row['id']}：{w}", err=True)
-    done = sum(1 for r in result.rows if r["status"] == "已生成")
-    full = sum(1 for r in result.rows if r["path"] == "完整")
+    done = result.count(status="已生成")
+    full = result.count(path="完整")
     click.echo(f"已生成 {done} 份（共享排版 {result.shared} 份，完整排版 {full} 份），"
-               f"共 {len(result.rows)} 个分支，用时 {result.seconds:.1f} 秒；"
+               f"共 {len(result.packed)} 个分支，用时 {result.seconds:.1f} 秒；"
                f"清单：{result.manifest[0]}、{result.manifest[1].name}")
     if result.zip:
         click.echo(f"已打包：{result.zip}")

@@ -62,12 +62,16 @@ def current_umask() -> int:
     return mask
 
 
-def _stage(path: Path, data: bytes, mode: int) -> str:
-    """Write ``data`` to a private temporary file beside ``path``; returns its name."""
+def _stage(path: Path, data: bytes | Iterable[bytes], mode: int) -> str:
+    """Write ``data`` (bytes, or pieces of bytes written as they come) to a private temporary
+    file beside ``path``; returns its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                fh.writelines(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -78,8 +82,9 @@ def _stage(path: Path, data: bytes, mode: int) -> str:
         raise
 
 
-def write_all(files: Iterable[tuple[Path, bytes]]) -> None:
+def write_all(files: Iterable[tuple[Path, bytes | Iterable[bytes]]]) -> None:
     """Write several files as one step: all are staged beside their targets, then renamed.
+    A file's data may be an iterable of pieces (a manifest made line by line).
 
     A failure while staging (disk full, no permission, Ctrl-C) removes every temporary file
     and leaves every previous file as it was; the error names the real file.
