@@ -1104,8 +1104,14 @@ class TermFinder:
 
     def __init__(self, terms: Iterable[str]):
         self.terms = frozenset(t for t in terms if t)
-        self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
-        self.starts = _trie_pattern({t[:self.PREFIX] for t in self.terms})
+        by_opening: dict[str, set[int]] = {}
+        for t in self.terms:
+            by_opening.setdefault(t[:self.PREFIX], set()).add(len(t))
+        # where an opening matches, the terms that may start there: those with that opening
+        # and those shorter than it that it begins with (the pattern finds the longest opening)
+        self.lengths = {o: sorted(ns | {j for j in range(1, len(o)) if o[:j] in self.terms}, reverse=True)
+                        for o, ns in by_opening.items()}
+        self.starts = _trie_pattern(by_opening)
 
     def __bool__(self) -> bool:
         return bool(self.terms)
@@ -1121,7 +1127,7 @@ class TermFinder:
             if m is None:
                 return
             i = m.start()
-            for n in lengths:
+            for n in lengths[m.group()]:
                 t = text[i:i + n]
                 if t in terms:
                     yield i, i + len(t), t
