@@ -28,18 +28,23 @@ exactly the parts of a full render.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import copy
 import csv
 import gc
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
+import pickle
 import signal
 import struct
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
@@ -49,7 +54,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import GendocError, GendocWarning
 from .loader import LineMap, decode, dotted, load_file, load_text
@@ -85,6 +90,22 @@ MAX_LIST_SLOTS = 16
 
 # ================================================================ branches file
 
+class _NoOverrides(dict):
+    """The overrides of every branch that has none: one shared, read-only, empty mapping
+    (a dict each cost ten thousand branches 0.6 MiB), pickled as itself."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "_NO_OVERRIDES"
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("_NO_OVERRIDES is read-only")
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _read_only
+
+
+_NO_OVERRIDES = _NoOverrides()
+
 @dataclass(slots=True)
 class Branch:
     """One branch as the branches file gives it."""
@@ -97,9 +118,9 @@ class Branch:
     recipients: list[str] | None = None
     reports_to: list[str] | None = None
     leading_group: Any = None
-    drop_tags: list[str] = field(default_factory=list)
+    drop_tags: Sequence[str] = ()
     keep_tags: list[str] | None = None
-    overrides: dict = field(default_factory=dict)            # plan fields, deep-merged
+    overrides: dict = field(default_factory=lambda: _NO_OVERRIDES)   # plan fields, deep-merged
     parent: str | None = None
     lines: LineMap = field(default_factory=LineMap)          # override path -> line
     problem: GendocError | None = None                       # refused before rendering
@@ -324,7 +345,8 @@ def _branch(entry: dict, file: str, line: int | None, lines: LineMap, where: str
     for k, v in entry.items():
         if k not in _BRANCH_KEYS:
             over[k] = v
-    b.overrides = over
+    if over:
+        b.overrides = over
     return b
 
 
@@ -1040,8 +1062,12 @@ def zip_package(entries: list[tuple]) -> bytes:
 
 class StaleChecker:
     """Finds, in a branch's document, another branch's name, short name or self-reference,
-    and the parent's terms that the branch replaced. One pattern for all terms (a trie, so
-    that a document of any size is scanned once)."""
+    and the parent's terms that the branch replaced (:class:`TermFinder`: a document of any
+    size is scanned once).
+
+    The workers get it without ``owner`` (whose terms they are: it grows with the branches):
+    :meth:`hits` gives each hit as (term, sentence, the parent's word for it or ""), and the
+    main process names the branch with :meth:`describe`."""
 
     def __init__(self, parents: dict[str, "Parent"], branches: list[Branch], default_parent: str):
         self.owner: dict[str, str] = {}   # term -> the ids of (up to three) branches it is of
@@ -1061,6 +1087,15 @@ class StaleChecker:
         for t in self.parent_terms.values():
             terms.update(t.values())
         self.finder = TermFinder(terms)
+        self.parents_only = terms - set(self.owner)   # terms of a parent plan and of no branch
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "owner"}
+
+    def describe(self, hit: tuple[str, str, str]) -> str:
+        t, sentence, word = hit
+        whose = f"父计划的{word}“{t}”" if word else f"分支 {self.owner[t]} 的“{t}”"
+        return f"含其他单位用语：{whose}：{sentence}"
 
     def own_terms(self, b: Branch, parent: "Parent") -> set[str]:
         own = set(b.terms.values())
@@ -1069,7 +1104,7 @@ class StaleChecker:
                 own.add(v)
         return own
 
-    def hits(self, b: Branch, parent: "Parent", text: str) -> list[str]:
+    def hits(self, b: Branch, parent: "Parent", text: str) -> list[tuple[str, str, str]]:
         if not self.finder:
             return []
         own = self.own_terms(b, parent)
@@ -1083,12 +1118,9 @@ class StaleChecker:
             if t in own:
                 continue
             if t in replaced:
-                whose = f"父计划的{_term_kind(parent, t)}“{t}”"
-            elif t in self.owner:
-                whose = f"分支 {self.owner[t]} 的“{t}”"
-            else:
-                continue
-            out.append(f"{whose}：{_sentence(text, start, end)}")
+                out.append((t, _sentence(text, start, end), _term_kind(parent, t)))
+            elif t not in self.parents_only:
+                out.append((t, _sentence(text, start, end), ""))
         return out
 
 
@@ -1236,11 +1268,31 @@ class Options:
     shared: bool = True
 
 
-_CTX: dict = {}   # what forked workers inherit: parents, checker, options
+_CTX: dict = {}   # the run's parents, checker and options: in the main process, and in workers
+
+
+def _parent(path: str) -> Parent:
+    """A parent plan of this run: loaded before the workers were forked, or now."""
+    par = _CTX["parents"].get(path)
+    if par is None:
+        par = _CTX["parents"][path] = Parent(path, _CTX["template_dirs"], _CTX["tags"], _CTX["branches_file"])
+    return par
+
+
+def _load_context(path: str) -> None:
+    """In a worker: what the main process learnt after the fork (the stale-term checker, the
+    branches file's tags), from the file it wrote them to, once per worker."""
+    if _CTX.get("context") == path:
+        return
+    with open(path, "rb") as fh:
+        ctx = pickle.load(fh)
+    _CTX.update(ctx, context=path)
+    for par in _CTX["parents"].values():
+        par.tags = ctx["tags"]
 
 
 def _render_job(job: Job) -> tuple[dict, bytes | None]:
-    parent: Parent = _CTX["parents"][job.parent]
+    parent = _parent(job.parent)
     checker: StaleChecker = _CTX["checker"]
     b = job.branch
     row = dict(id=b.id, name=b.name, file="", pages="", pdf="", pdf_pages="", sha256="",
@@ -1258,7 +1310,7 @@ def _render_job(job: Job) -> tuple[dict, bytes | None]:
     hits = checker.hits(b, parent, r.text)
     row["pages"] = r.pages
     if hits:
-        row["warnings"] += [f"含其他单位用语：{h}" for h in hits]
+        row["stale"] = hits   # worded by the main process (StaleChecker.describe)
         if not _CTX["options"].allow_stale:
             row["status"] = STATUS_STALE
             row["message"] = f"分支 {b.id}（{b.where}）：文档里有 {len(hits)} 处其他单位的用语，没有写出"
@@ -1276,12 +1328,14 @@ def _render_job(job: Job) -> tuple[dict, bytes | None]:
 WRITE_THREADS = 16
 
 
-def _run_chunk(jobs: list[Job]) -> list[tuple[int, dict]]:
-    """A worker's share: render the chunk, write its documents (each complete or absent,
+def _run_chunk(jobs: list[Job], context: str | None = None) -> list[tuple[int, dict]]:
+    """A worker's share (``context``: the file :func:`_load_context` reads): render the chunk, write its documents (each complete or absent,
     through :func:`write_atomic`) on a few threads, then convert the written ones to PDF in
     one LibreOffice call. In the main process a Ctrl-C stops between documents; what was
     rendered is still written."""
     import concurrent.futures as cf
+    if context is not None:
+        _load_context(context)
     out_dir: Path = _CTX["options"].out_dir
     stop = _CTX.get("stop")
     results = []
@@ -1389,9 +1443,13 @@ class BatchResult:
         return self.count(path="共享")
 
 
-def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple[str, ...] = ()):
-    """Load the parents, name every file and refuse clashes: before anything is written."""
-    parents: dict[str, Parent] = {}
+def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple[str, ...] = (),
+              parents: dict[str, Parent] | None = None):
+    """Load the parents (those in ``parents`` are loaded already; the branches file's tags are
+    given to them), name every file and refuse clashes: before anything is written."""
+    parents = {} if parents is None else parents
+    for par in parents.values():
+        par.tags = bs.tags
     first = plan_path
     if bs.parent is not None and not _same_path(bs.parent, plan_path):
         raise _err(f"分支文件指定的父计划是 {bs.parent}，命令里给的是 {plan_path}；请用同一个计划",
@@ -1484,7 +1542,8 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
     ``manifest-k-of-n.csv/.json``."""
     t0 = time.perf_counter()
     out = Path(out_dir)
-    bs = read_branches(branches_path)
+    if not Path(branches_path).is_file():
+        read_branches(branches_path)   # the reason, in its words
     if not out.is_dir():
         if out.parent.is_dir() and not out.exists():
             out.mkdir()
@@ -1497,96 +1556,163 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
     zip_path = out / f"{zip_name}.zip" if make_zip else None
     for m in manifest + ([zip_path] if zip_path else []):
         check_destination(m, inputs=[Path(branches_path), Path(plan_path)])
-    parents, job_list, rows = plan_jobs(plan_path, bs, opts, template_dirs)
-    checker = StaleChecker(parents, bs.branches, plan_path)
-    if shard is not None:
-        k, n = shard
-        mine = {i for i in range(len(bs.branches)) if i % n == k - 1}
-        job_list = [j for j in job_list if j.index in mine]
-        rows = {i: r for i, r in rows.items() if i in mine}
-    _CTX.update(parents=parents, checker=checker, options=opts)
-    # branches that share a typesetting go to the same worker, one after another
-    order = sorted(job_list, key=lambda j: (j.parent, j.key is None, repr(j.key)))
     workers = max(1, jobs)
+    # the parent plan is loaded and its shared typesetting built before the workers are forked
+    # (they inherit both); the branches are read after, so that no worker holds them
+    first = Parent(plan_path, template_dirs, None, str(branches_path))
+    if shared:
+        first._base()
+    _CTX.update(parents={plan_path: first}, options=opts, template_dirs=tuple(template_dirs),
+                tags={}, branches_file=str(branches_path))
+    pool = _Pool(workers) if workers > 1 else None
+    context = None
+    try:
+        bs = read_branches(branches_path)
+        parents, job_list, rows = plan_jobs(plan_path, bs, opts, template_dirs, _CTX["parents"])
+        checker = StaleChecker(parents, bs.branches, plan_path)
+        if shard is not None:
+            k, n = shard
+            mine = {i for i in range(len(bs.branches)) if i % n == k - 1}
+            job_list = [j for j in job_list if j.index in mine]
+            rows = {i: r for i, r in rows.items() if i in mine}
+        _CTX.update(checker=checker, tags=bs.tags)
+        if pool is not None:
+            context = _write_context(dict(checker=checker, tags=bs.tags))
+        chunks = _chunks(job_list, workers, pdf, chunk)
+        del bs, job_list   # the chunks hold the jobs, and each job is let go once it is done
+        return _run(plan_path, branches_path, out, chunks, rows, pool, context, progress, manifest,
+                    zip_path if make_zip else None, t0)
+    finally:
+        if pool is not None:
+            pool.close()
+        if context is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(context)
+        _CTX.clear()
+
+
+def _write_context(ctx: dict) -> str:
+    """What the workers need that was made after they were forked, in a private file."""
+    fd, path = tempfile.mkstemp(prefix="gendoc-batch-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _chunks(job_list: list[Job], workers: int, pdf: bool, chunk: int | None) -> collections.deque:
+    """The jobs in chunks, a worker's task each: branches that share a typesetting go to the
+    same worker, one after another."""
+    order = sorted(job_list, key=lambda j: (j.parent, j.key is None, repr(j.key)))
     if chunk:
         size = chunk
     elif pdf:   # one LibreOffice call per chunk: few, large chunks
         size = max(1, min(100, -(-len(order) // workers)))
     else:
         size = max(1, min(64, len(order) // (workers * 4) or 1))
-    chunks = [order[i:i + size] for i in range(0, len(order), size)]
+    return collections.deque(order[i:i + size] for i in range(0, len(order), size))
+
+
+def _run(plan_path, branches_path, out, chunks: collections.deque, rows, pool, context, progress, manifest,
+         zip_path, t0) -> BatchResult:
+    """run_batch's second half: the chunks to the workers (or rendered here, taken from
+    ``chunks`` as they go), then the manifest."""
+    unrun: list[Job] = []    # after Ctrl-C
+
+    checker: StaleChecker = _CTX["checker"]
+
+    def settle(c: list[Job], res) -> None:
+        for i, row in res:
+            row["warnings"] += [checker.describe(h) for h in row.pop("stale", ())]
+            rows[i] = _pack(row)
+        if len(res) < len(c):
+            unrun.extend(j for j in c if j.index not in rows)
+        if progress:
+            progress(len(res))
     stop = [False]
     _CTX["stop"] = stop
     old = None
     if threading.current_thread() is threading.main_thread():
         old = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__(0, True))
     try:
-        if workers == 1 or len(chunks) <= 1:
-            for c in chunks:
-                res = _run_chunk(c)
-                for i, row in res:
-                    rows[i] = _pack(row)
-                if progress:
-                    progress(len(res))
-                if stop[0]:
-                    break
+        if pool is None or len(chunks) <= 1:
+            while chunks and not stop[0]:
+                c = chunks.popleft()
+                settle(c, _run_chunk(c))
         else:
-            _run_pool(chunks, workers, rows, progress, stop)
+            pool.run(chunks, context, settle, unrun, stop)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
-        _CTX.clear()
     interrupted = stop[0]
-    for j in job_list:
-        if j.index not in rows:
-            rows[j.index] = _pack(dict(id=j.branch.id, name=j.branch.name, file="", pages="", pdf="",
-                                       pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
-                                       warnings=[], message=""))
+    for j in itertools.chain(unrun, *chunks):
+        rows[j.index] = _pack(dict(id=j.branch.id, name=j.branch.name, file="", pages="", pdf="",
+                                   pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
+                                   warnings=[], message=""))
+    chunks.clear()
+    unrun.clear()
     ordered = [rows[i] for i in sorted(rows)]
-    del rows, job_list, order, chunks, bs, parents, checker   # only the manifest is needed now
+    del rows   # only the manifest is needed now
     gc.collect()
     write_manifest(manifest, ordered, plan_path, branches_path)
     zp = None
-    if make_zip and not interrupted:
+    if zip_path and not interrupted:
         zp = zip_path
         write_zip(zp, out, ordered, manifest)
     return BatchResult(ordered, manifest, zp, interrupted, time.perf_counter() - t0)
 
 
-def _run_pool(chunks, jobs: int, rows: dict, progress, stop: list) -> None:
-    """Chunks to forked workers, a few queued per worker (memory stays flat). After Ctrl-C
-    no chunk starts; the ones in progress finish, so every file they write is complete."""
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
-    futures: set = set()
-    it = iter(chunks)
-    try:
-        for c in it:
-            futures.add(pool.submit(_run_chunk, c))
-            if len(futures) >= jobs * 2:
-                break
-        while futures:
-            done, futures = cf.wait(futures, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-            if stop[0]:
-                for f in list(futures):
-                    if f.cancel():
-                        futures.discard(f)
-            for f in done:
-                if f.cancelled():
-                    continue
-                res = f.result()
-                for i, row in res:
-                    rows[i] = _pack(row)
-                if progress:
-                    progress(len(res))
-                if not stop[0]:
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        futures.add(pool.submit(_run_chunk, nxt))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+class _Pool:
+    """Worker processes, forked when made: before the branches are read, so that what grows
+    with the number of branches is in the main process only."""
+
+    def __init__(self, jobs: int):
+        import concurrent.futures as cf
+        import multiprocessing as mp
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+        # what the workers inherit goes to the collector's permanent generation: a collection
+        # in a worker would otherwise write to every inherited object's header, and so copy
+        # every page of the parent's tables into each worker
+        gc.collect()
+        gc.freeze()
+        self.jobs = jobs
+        self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+        if ctx is not None:
+            self.pool.submit(int).result()   # with fork, the first task starts every worker
+        gc.unfreeze()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, chunks: collections.deque, context: str | None, settle, unrun: list, stop: list) -> None:
+        """Chunks to the workers, a few queued per worker (memory stays flat), each taken from
+        ``chunks`` when it is sent and given to ``settle`` with its results. After Ctrl-C no
+        chunk starts (those queued go to ``unrun``); the ones in progress finish, so every file
+        they write is complete."""
+        import concurrent.futures as cf
+        sent: dict = {}   # future -> its chunk, while it is out
+
+        def send() -> None:
+            if chunks and not stop[0]:
+                c = chunks.popleft()
+                sent[self.pool.submit(_run_chunk, c, context)] = c
+        try:
+            for _ in range(self.jobs * 2):
+                send()
+            while sent:
+                done, _ = cf.wait(list(sent), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                if stop[0]:
+                    for f in list(sent):
+                        if f.cancel():
+                            unrun.extend(sent.pop(f))
+                for f in done:
+                    if f in sent:
+                        settle(sent.pop(f), f.result())
+                        send()
+        finally:
+            for f in list(sent):
+                if f.cancel():
+                    unrun.extend(sent.pop(f))
+            cf.wait(list(sent))
 
 
 def write_manifest(paths: list[Path], rows: list[tuple], plan: str, branches: str) -> None:
