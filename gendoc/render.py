@@ -27,7 +27,7 @@ from .model import (Banji, Document, Head, Signature, end_sentence, escape_marku
 from .plan import Plan, load_plan, warn
 from .outputs import check_destination, keep_backup, write_all, write_atomic  # noqa: F401
 from .resources import templates_dir
-from .sandbox import BoundedSandbox, ConfinedLoader, budget, render_bounded
+from .sandbox import BoundedSandbox, ConfinedLoader, budget, bytecode_cache, render_bounded
 from .loader import LineMap, dotted
 from .typeset import Layout, Typesetter, break_title
 from .genres import special_head, template_for
@@ -129,14 +129,12 @@ def unwrap(value):
 @lru_cache(maxsize=8)
 def environment(extra_dirs: tuple[str, ...] = ()) -> SandboxedEnvironment:
     dirs = [*extra_dirs, str(templates_dir())]
+    settings = dict(undefined=jinja2.StrictUndefined, autoescape=False, finalize=_finalize,
+                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env = BoundedSandbox(
         loader=ConfinedLoader(dirs, encoding="utf-8"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache(repr(sorted((k, getattr(v, "__qualname__", v)) for k, v in settings.items()))),
+        **settings,
     )
     env.globals.update(h=lambda level: "#" * int(level), SEP="|", plus=lambda n=1: "+" * int(n))
     env.add_filters(cn=cn_number, join=_join, period=end_sentence, strip_period=strip_end,
