@@ -1370,9 +1370,9 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def _convert(written: list[tuple[Job, dict]], out_dir: Path, timeout: float | None) -> None:
-    from .pdf import docx_to_pdf_many
+    from .pdfjoin import docx_to_pdf_joined
     try:
-        pdfs = docx_to_pdf_many([out_dir / j.file_name for j, _ in written], out_dir, timeout=timeout)
+        pdfs = docx_to_pdf_joined([out_dir / j.file_name for j, _ in written], out_dir, timeout=timeout)
     except GendocError as exc:
         for _, row in written:
             row["status"] = STATUS_FAILED

@@ -773,12 +773,14 @@ def _batches(srcs: list[Path]) -> list[list[int]]:
 
 @contextlib.contextmanager
 def _conversion(soffice: str, sources: list[Path], timeout: float | None,
-                data: bytes | None = None) -> Iterator[tuple[list[Path], _Watchdog]]:
+                data: bytes | list[bytes] | None = None,
+                pdf_filter: str = PDF_FILTER) -> Iterator[tuple[list[Path], _Watchdog]]:
     """One soffice call converting ``sources`` (distinct stems): yields the PDFs, in the
     private folder, and the watchdog; when the block ends soffice and the folder are gone.
 
-    ``data``: the content of the one source, when it is not (yet) a file; ``sources[0]``
-    is then only the name that messages give.
+    ``data``: the content of the one source (or of each source, as a list), when it is not
+    a file: it is written only into the private folder, and ``sources`` are then only the
+    names that messages and the PDFs take.
     """
     from . import fonts
 
@@ -801,11 +803,12 @@ def _conversion(soffice: str, sources: list[Path], timeout: float | None,
             d.mkdir()
         names: dict[str, str] = {}
         staged, pages = [], []
-        for src in sources:
+        contents = [data] if isinstance(data, bytes) else data
+        for n, src in enumerate(sources):
             original = src
-            if data is not None:
+            if contents is not None:
                 original = tmp / src.name
-                original.write_bytes(data)
+                original.write_bytes(contents[n])
             copy = indir / src.name
             pages.append(_stage(original, copy))
             staged.append(copy)
@@ -820,7 +823,7 @@ def _conversion(soffice: str, sources: list[Path], timeout: float | None,
             *network_sandbox(), soffice,
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-            "--convert-to", PDF_FILTER,
+            "--convert-to", pdf_filter,
             "--outdir", str(outdir),
             *(str(s) for s in staged),
         ]
