@@ -482,3 +482,25 @@ def test_term_finder_finds_what_one_alternation_of_all_terms_finds():
         assert list(TermFinder(terms).finditer(text)) == \
             [(m.start(), m.end(), m.group()) for m in one.finditer(text)], trial
     assert not TermFinder([]) and list(TermFinder([""]).finditer("任何文字")) == []
+
+
+def test_workers_get_the_checker_from_a_private_file_that_is_then_removed(tmp_path, monkeypatch):
+    """With workers, the stale-term checker (made after they were forked) reaches them
+    through a file in TMPDIR; the run removes it, and a planted stale term is still found
+    (so the workers did read it)."""
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    rows = ["id,name,closing"] + [f"b{i:03d},中共东{i}镇卫生院支部委员会," for i in range(40)]
+    rows[5] = "b004,中共东4镇卫生院支部委员会,请中共东7镇卫生院支部委员会按时上报。"
+    f = write(tmp_path / "b.csv", "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_batch(str(PLAN), str(f), out, jobs=2, chunk=4)
+    assert list(private.iterdir()) == []
+    stale = [r for r in result.rows if r["status"] == STATUS_STALE]
+    assert [r["id"] for r in stale] == ["b004"]
+    assert any("分支 b007 的“中共东7镇卫生院支部委员会”" in w for w in stale[0]["warnings"])
+    assert sum(r["status"] == STATUS_OK for r in result.rows) == 39
