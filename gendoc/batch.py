@@ -54,7 +54,9 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import GendocError, GendocWarning
 from .loader import LineMap, decode, dotted, load_file, load_text
@@ -139,10 +141,17 @@ class Branch:
 @dataclass
 class BranchSet:
     file: str
-    branches: list[Branch]
+    branches: Sequence[Branch]     # a list, or made record by record (_CsvBranches)
     parent: str | None = None                  # the parent plan the file names
     tags: dict[str, list[str]] = field(default_factory=dict)   # tag -> selectors
     tag_lines: dict[str, int] = field(default_factory=dict)
+
+    def refuse(self, i: int, problem: GendocError) -> None:
+        """The branch at ``i`` is not to be rendered, for ``problem``."""
+        if isinstance(self.branches, _CsvBranches):
+            self.branches.problems[i] = problem
+        else:
+            self.branches[i].problem = problem
 
 
 def _err(message: str, file: str, line: int | None = None, field_: str | None = None) -> GendocError:
@@ -184,7 +193,15 @@ _NO_LINES = LineMap()   # shared by every CSV row without override columns (neve
 
 
 def _read_csv(text: str, file: str) -> BranchSet:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    offsets = array("I", [0])   # where each line of the file starts, and the end
+
+    def lines():
+        pos = 0
+        for line in io.StringIO(text, newline=""):
+            pos += len(line)
+            offsets.append(pos)
+            yield line
+    reader = csv.reader(lines())
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -202,7 +219,7 @@ def _read_csv(text: str, file: str) -> BranchSet:
     for c in cols:
         if not c:
             raise _err("CSV 表头里有空的列名", file, 1)
-    branches = []
+    starts, ends = array("I"), array("I")   # each record's lines [start, end), 0-based
     last = reader.line_num
     while True:
         try:
@@ -211,38 +228,66 @@ def _read_csv(text: str, file: str) -> BranchSet:
             break
         except csv.Error as exc:
             raise _err(f"CSV 格式错误：{exc}", file, reader.line_num) from None
-        line = last + 1
-        last = reader.line_num
-        if not any(c.strip() for c in row):
+        first, last = last, reader.line_num
+        if any(c.strip() for c in row):
+            starts.append(first)
+            ends.append(last)
+    return BranchSet(file, _CsvBranches(text, file, cols, starts, ends, offsets))
+
+
+class _CsvBranches(Sequence):
+    """The branches of a CSV file, each made from its record when it is asked for: a run
+    over ten thousand branches holds the file's text and 12 bytes a branch, not ten thousand
+    branches (``problems``: what the whole-file checks refused, by position)."""
+
+    def __init__(self, text: str, file: str, cols: list[str], starts: array, ends: array, offsets: array):
+        self.text, self.file, self.cols = text, file, cols
+        self.starts, self.ends, self.offsets = starts, ends, offsets
+        self.problems: dict[int, GendocError] = {}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        a, b = self.starts[i], self.ends[i]
+        row = next(csv.reader(io.StringIO(self.text[self.offsets[a]:self.offsets[b]], newline="")))
+        branch = _csv_branch(self.cols, row, self.file, a + 1)
+        problem = self.problems.get(i)
+        if problem is not None:
+            branch.problem = problem
+        return branch
+
+
+def _csv_branch(cols: list[str], row: list[str], file: str, line: int) -> Branch:
+    """One CSV record as a branch (``line``: the record's first line)."""
+    if len(row) > len(cols):
+        return Branch(id=row[0].strip(), name="", file=file, line=line, problem=_err(
+            f"这一行有 {len(row)} 列，表头只有 {len(cols)} 列（名称里有逗号时请加双引号）", file, line))
+    entry: dict[str, Any] = {}
+    lines = _NO_LINES
+    for c, v in zip(cols, row):
+        v = v.strip()
+        if not v:
             continue
-        if len(row) > len(cols):
-            branches.append(Branch(id=row[0].strip(), name="", file=file, line=line, problem=_err(
-                f"这一行有 {len(row)} 列，表头只有 {len(cols)} 列（名称里有逗号时请加双引号）", file, line)))
-            continue
-        entry: dict[str, Any] = {}
-        lines = _NO_LINES
-        for c, v in zip(cols, row):
-            v = v.strip()
-            if not v:
-                continue
-            if c in ("recipients", "reports_to", "drop_tags", "keep_tags"):
-                entry[c] = _split_list(v)
-            elif c in _BRANCH_KEYS:
-                entry[c] = v
-            else:  # a dotted plan field: meta.signature, closing …
-                d = entry.setdefault("overrides", {})
-                parts = c.split(".")
-                for k in parts[:-1]:
-                    d = d.setdefault(k, {})
-                    if not isinstance(d, dict):
-                        break
-                else:
-                    d[parts[-1]] = v
-                if lines is _NO_LINES:
-                    lines = LineMap()
-                lines[tuple(parts)] = line
-        branches.append(_branch(entry, file, line, lines, f"第 {line} 行"))
-    return BranchSet(file, branches)
+        if c in ("recipients", "reports_to", "drop_tags", "keep_tags"):
+            entry[c] = _split_list(v)
+        elif c in _BRANCH_KEYS:
+            entry[c] = v
+        else:  # a dotted plan field: meta.signature, closing …
+            d = entry.setdefault("overrides", {})
+            parts = c.split(".")
+            for k in parts[:-1]:
+                d = d.setdefault(k, {})
+                if not isinstance(d, dict):
+                    break
+            else:
+                d[parts[-1]] = v
+            if lines is _NO_LINES:
+                lines = LineMap()
+            lines[tuple(parts)] = line
+    return _branch(entry, file, line, lines, f"第 {line} 行")
 
 
 def _read_yaml(text: str, file: str) -> BranchSet:
@@ -365,22 +410,39 @@ def _id_problem(bid: str) -> str | None:
 
 
 def _check_ids(bs: BranchSet) -> None:
-    """Duplicate ids and names: every branch involved is refused, naming the others."""
-    for attr, word in (("id", "编号"), ("name", "名称")):
-        seen: dict[str, list[Branch]] = {}
-        for b in bs.branches:
+    """Duplicate ids and names: every branch involved is refused, naming the others. One
+    pass, keeping a number a branch (the hash of its id and of its name) and the groups."""
+    words = {"id": "编号", "name": "名称"}
+    first: dict[str, dict[int, int]] = {"id": {}, "name": {}}          # hash -> first position
+    exact: dict[str, dict[str, int]] = {"id": {}, "name": {}}          # after a hash collision
+    groups: dict[str, dict[int, list[int]]] = {"id": {}, "name": {}}   # first -> all positions
+    for i, b in enumerate(bs.branches):
+        if b.problem is not None:
+            continue
+        for attr in words:
             value = getattr(b, attr)
-            if b.problem is None and value:
-                seen.setdefault(unicodedata.normalize("NFC", value).casefold(), []).append(b)
-        for group in seen.values():
-            if len(group) > 1:
-                for b in group:
-                    others = "、".join(o.where for o in group if o is not b)
-                    b.problem = _err(f"{word}“{getattr(b, attr)}”与 {others} 的分支重复", b.file, b.line,
-                                     attr)
+            if not value:
+                continue
+            key = unicodedata.normalize("NFC", value).casefold()
+            j = exact[attr].get(key)
+            if j is None:
+                j = first[attr].setdefault(hash(key), i)
+                if j != i and unicodedata.normalize("NFC", getattr(bs.branches[j], attr)).casefold() != key:
+                    j = exact[attr].setdefault(key, i)
+            if j != i:
+                groups[attr].setdefault(j, [j]).append(i)
+    refused: set[int] = set()
+    for attr, word in words.items():
+        for members in groups[attr].values():
+            members = [i for i in members if i not in refused]   # a duplicate id is said once
+            if len(members) < 2:
+                continue
+            found = [bs.branches[i] for i in members]
+            for i, b in zip(members, found):
+                others = "、".join(o.where for o in found if o is not b)
+                bs.refuse(i, _err(f"{word}“{getattr(b, attr)}”与 {others} 的分支重复", b.file, b.line, attr))
+            refused.update(members)
 
-
-# ================================================================ plan data
 
 def _term_pattern(mapping: dict[str, str]) -> re.Pattern | None:
     keys = sorted((k for k in mapping if k), key=len, reverse=True)
@@ -713,7 +775,7 @@ _SHARED_PUNCT = set("（）〔〕【】《》“”‘’·—－")
 _MAX_SEGMENTS = 32
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _shape(v: str) -> tuple | None:
     """How the shared path stands in for a value: ``(("c", 3), ("l", 2), ("c", 4))`` for
     县第12人民医院 (three and four Chinese characters around two digits); None when a
@@ -1065,32 +1127,45 @@ class StaleChecker:
     and the parent's terms that the branch replaced (:class:`TermFinder`: a document of any
     size is scanned once).
 
-    The workers get it without ``owner`` (whose terms they are: it grows with the branches):
-    :meth:`hits` gives each hit as (term, sentence, the parent's word for it or ""), and the
-    main process names the branch with :meth:`describe`."""
+    Whose a term is (the branch ids :meth:`describe` names) is worked out only when a hit is
+    worded, from the branches again: the table would grow with the branches, and hits are
+    few. :meth:`hits` gives each hit as (term, sentence, the parent's word for it or ""); the
+    workers get the checker without the branches."""
 
-    def __init__(self, parents: dict[str, "Parent"], branches: list[Branch], default_parent: str):
-        self.owner: dict[str, str] = {}   # term -> the ids of (up to three) branches it is of
+    def __init__(self, parents: dict[str, "Parent"], branches: Sequence[Branch], default_parent: str):
+        self.branches = branches
+        self._owner: dict[str, str] | None = None
+        branch_terms: set[str] = set()
         for b in branches:
             if b.problem is None:
-                for k in ("name", "short", "self_ref"):
-                    v = b.terms.get(k)
-                    if v:
-                        ids = self.owner.get(v)
-                        if ids is None:
-                            self.owner[v] = b.id
-                        elif ids.count("、") < 2:
-                            self.owner[v] = f"{ids}、{b.id}"
+                branch_terms.update(v for k in ("name", "short", "self_ref") if (v := b.terms.get(k)))
         self.parent_terms: dict[str, dict[str, str]] = {p: dict(par.terms) for p, par in parents.items()}
         self.default_parent = default_parent
-        terms = set(self.owner)
+        terms = set(branch_terms)
         for t in self.parent_terms.values():
             terms.update(t.values())
         self.finder = TermFinder(terms)
-        self.parents_only = terms - set(self.owner)   # terms of a parent plan and of no branch
+        self.parents_only = terms - branch_terms   # terms of a parent plan and of no branch
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "owner"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("branches", "_owner")}
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """term -> the ids of (up to three) branches it is of."""
+        if self._owner is None:
+            self._owner = {}
+            for b in self.branches:
+                if b.problem is None:
+                    for k in ("name", "short", "self_ref"):
+                        v = b.terms.get(k)
+                        if v:
+                            ids = self._owner.get(v)
+                            if ids is None:
+                                self._owner[v] = b.id
+                            elif ids.count("、") < 2:
+                                self._owner[v] = f"{ids}、{b.id}"
+        return self._owner
 
     def describe(self, hit: tuple[str, str, str]) -> str:
         t, sentence, word = hit
@@ -1416,7 +1491,7 @@ def _unpack(t: tuple) -> dict:
 
 @dataclass
 class BatchResult:
-    packed: list[tuple]             # the manifest's rows, in branch order (see :func:`_pack`)
+    packed: Iterable[tuple]         # the manifest's rows in branch order (see :func:`_pack`): a _Rows
     manifest: list[Path]
     zip: Path | None = None
     interrupted: bool = False
@@ -1443,10 +1518,56 @@ class BatchResult:
         return self.count(path="共享")
 
 
+class _Rows:
+    """The manifest's rows, packed (:func:`_pack`), as the run makes them: kept in a
+    temporary file (gone when closed), not in memory, and read back in branch order."""
+
+    def __init__(self, n: int):
+        self.fh = tempfile.TemporaryFile(prefix="gendoc-rows-")
+        self.at = array("q", [-1]) * n
+
+    def __setitem__(self, i: int, packed: tuple) -> None:
+        self.fh.seek(0, os.SEEK_END)
+        self.at[i] = self.fh.tell()
+        pickle.dump(packed, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __contains__(self, i: int) -> bool:
+        return self.at[i] >= 0
+
+    def __len__(self) -> int:
+        return sum(1 for off in self.at if off >= 0)
+
+    def __iter__(self) -> Iterator[tuple]:
+        for off in self.at:
+            if off >= 0:
+                self.fh.seek(off)
+                yield pickle.load(self.fh)
+
+
+@dataclass
+class _Plan:
+    """What the run renders: positions of the branches in the branches file, grouped by
+    parent plan and shared typesetting (one group after another goes to the workers)."""
+
+    groups: dict[tuple, array] = field(default_factory=dict)   # (parent, share key) -> positions
+
+    @property
+    def count(self) -> int:
+        return sum(len(g) for g in self.groups.values())
+
+
+def _file_name(parent: Parent, b: Branch) -> str:
+    return safe_file_name(b.id, _title_of(parent, b))
+
+
 def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple[str, ...] = (),
-              parents: dict[str, Parent] | None = None):
+              parents: dict[str, Parent] | None = None, shard: tuple[int, int] | None = None):
     """Load the parents (those in ``parents`` are loaded already; the branches file's tags are
-    given to them), name every file and refuse clashes: before anything is written."""
+    given to them), name every file and refuse clashes: before anything is written. Returns
+    the parents, the :class:`_Plan` and the rows of the branches refused (a :class:`_Rows`).
+
+    ``shard=(k, n)``: only the branches at positions k-1, k-1+n … are planned, but every
+    branch's file name is checked against the others'. One branch is in memory at a time."""
     parents = {} if parents is None else parents
     for par in parents.values():
         par.tags = bs.tags
@@ -1460,13 +1581,13 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
             parents[p] = Parent(p, template_dirs, bs.tags, bs.file)
         return parents[p]
     parent_of(first)
-    jobs: list[Job] = []
-    rows: dict[int, tuple] = {}   # packed (see _pack)
-    names: dict[int, Job] = {}
-    keys: dict[tuple, tuple] = {}   # one tuple per group, shared by its jobs
+    plan = _Plan()
+    rows = _Rows(len(bs.branches))
+    names: dict[int, int] = {}      # hash of a file name -> the position of its branch
     existing = set(os.listdir(opts.out_dir))
     checked = False
     for i, b in enumerate(bs.branches):
+        mine = shard is None or i % shard[1] == shard[0] - 1
         pp = b.parent or first
         if b.problem is None:
             try:
@@ -1474,16 +1595,21 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
                 title = _title_of(par, b)
             except GendocError as exc:
                 b.problem = GendocError(exc.located(), file=b.file, line=b.line)
+                bs.refuse(i, b.problem)
         if b.problem is not None:
-            rows[i] = _pack(_failed_row(b, b.problem))
+            if mine:
+                rows[i] = _pack(_failed_row(b, b.problem))
             continue
         fname = safe_file_name(b.id, title)
         key = hash(_name_key(fname))   # a number, not the name: memory stays small
-        other = names.get(key)
-        if other is not None and _name_key(other.file_name) == _name_key(fname):
-            msg = _err(f"文件名“{fname}”与分支 {other.branch.id}（{other.branch.where}）相同", b.file, b.line)
-            rows[i] = _pack(_failed_row(b, msg))
-            continue
+        j = names.get(key)
+        if j is not None:
+            other = bs.branches[j]
+            if _name_key(_file_name(parent_of(other.parent or first), other)) == _name_key(fname):
+                if mine:
+                    msg = _err(f"文件名“{fname}”与分支 {other.id}（{other.where}）相同", b.file, b.line)
+                    rows[i] = _pack(_failed_row(b, msg))
+                continue
         try:  # a name not yet in the folder needs only the folder's checks (done once above)
             if fname in existing or not checked:
                 check_destination(opts.out_dir / fname, plan=Path(pp), inputs=[Path(bs.file)],
@@ -1493,13 +1619,43 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
                 check_destination(opts.out_dir / pdf_name, inputs=[Path(bs.file)], option="--pdf")
             checked = True
         except GendocError as exc:
-            rows[i] = _pack(_failed_row(b, exc))
+            if mine:
+                rows[i] = _pack(_failed_row(b, exc))
             continue
-        share = par.share_key(b) if opts.shared else None
-        job = Job(i, b, pp, fname, keys.setdefault(share, share) if share is not None else None)
-        names[key] = job
-        jobs.append(job)
-    return parents, jobs, rows
+        names.setdefault(key, i)
+        if mine:
+            share = par.share_key(b) if opts.shared else None
+            plan.groups.setdefault((pp, share), array("I")).append(i)
+    return parents, plan, rows
+
+
+def _chunks(plan: _Plan, bs: BranchSet, parents: dict[str, Parent], workers: int, pdf: bool,
+            chunk: int | None) -> tuple[int, Iterator[list[Job]]]:
+    """How many chunks, and the chunks (a worker's task each), made as they are taken:
+    branches that share a typesetting go to the same worker, one after another."""
+    count = plan.count
+    if chunk:
+        size = chunk
+    elif pdf:   # one LibreOffice call per chunk: few, large chunks
+        size = max(1, min(100, -(-count // workers)))
+    else:
+        size = max(1, min(64, count // (workers * 4) or 1))
+
+    def jobs() -> Iterator[Job]:
+        for (pp, key), positions in sorted(plan.groups.items(),
+                                           key=lambda g: (g[0][0], g[0][1] is None, repr(g[0][1]))):
+            for i in positions:
+                b = bs.branches[i]
+                yield Job(i, b, pp, _file_name(parents[pp], b), key)
+
+    def chunks() -> Iterator[list[Job]]:
+        it = jobs()
+        while True:
+            c = list(itertools.islice(it, size))
+            if not c:
+                return
+            yield c
+    return -(-count // size), chunks()
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -1568,20 +1724,15 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
     context = None
     try:
         bs = read_branches(branches_path)
-        parents, job_list, rows = plan_jobs(plan_path, bs, opts, template_dirs, _CTX["parents"])
+        parents, plan, rows = plan_jobs(plan_path, bs, opts, template_dirs, _CTX["parents"], shard)
         checker = StaleChecker(parents, bs.branches, plan_path)
-        if shard is not None:
-            k, n = shard
-            mine = {i for i in range(len(bs.branches)) if i % n == k - 1}
-            job_list = [j for j in job_list if j.index in mine]
-            rows = {i: r for i, r in rows.items() if i in mine}
         _CTX.update(checker=checker, tags=bs.tags)
         if pool is not None:
             context = _write_context(dict(checker=checker, tags=bs.tags))
-        chunks = _chunks(job_list, workers, pdf, chunk)
-        del bs, job_list   # the chunks hold the jobs, and each job is let go once it is done
-        return _run(plan_path, branches_path, out, chunks, rows, pool, context, progress, manifest,
-                    zip_path if make_zip else None, t0)
+            checker.finder = TermFinder(())   # the workers scan; here it only words their hits
+        n_chunks, chunks = _chunks(plan, bs, parents, workers, pdf, chunk)
+        return _run(plan_path, branches_path, out, n_chunks, chunks, rows, pool, context, progress,
+                    manifest, zip_path if make_zip else None, t0)
     finally:
         if pool is not None:
             pool.close()
@@ -1599,23 +1750,10 @@ def _write_context(ctx: dict) -> str:
     return path
 
 
-def _chunks(job_list: list[Job], workers: int, pdf: bool, chunk: int | None) -> collections.deque:
-    """The jobs in chunks, a worker's task each: branches that share a typesetting go to the
-    same worker, one after another."""
-    order = sorted(job_list, key=lambda j: (j.parent, j.key is None, repr(j.key)))
-    if chunk:
-        size = chunk
-    elif pdf:   # one LibreOffice call per chunk: few, large chunks
-        size = max(1, min(100, -(-len(order) // workers)))
-    else:
-        size = max(1, min(64, len(order) // (workers * 4) or 1))
-    return collections.deque(order[i:i + size] for i in range(0, len(order), size))
-
-
-def _run(plan_path, branches_path, out, chunks: collections.deque, rows, pool, context, progress, manifest,
-         zip_path, t0) -> BatchResult:
-    """run_batch's second half: the chunks to the workers (or rendered here, taken from
-    ``chunks`` as they go), then the manifest."""
+def _run(plan_path, branches_path, out, n_chunks: int, chunks: Iterator[list[Job]], rows: "_Rows", pool,
+         context, progress, manifest, zip_path, t0) -> BatchResult:
+    """run_batch's second half: the chunks to the workers (or rendered here), each made as
+    it is taken from ``chunks``, then the manifest."""
     unrun: list[Job] = []    # after Ctrl-C
 
     checker: StaleChecker = _CTX["checker"]
@@ -1634,10 +1772,11 @@ def _run(plan_path, branches_path, out, chunks: collections.deque, rows, pool, c
     if threading.current_thread() is threading.main_thread():
         old = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__(0, True))
     try:
-        if pool is None or len(chunks) <= 1:
-            while chunks and not stop[0]:
-                c = chunks.popleft()
+        if pool is None or n_chunks <= 1:
+            for c in chunks:
                 settle(c, _run_chunk(c))
+                if stop[0]:
+                    break
         else:
             pool.run(chunks, context, settle, unrun, stop)
     finally:
@@ -1648,11 +1787,8 @@ def _run(plan_path, branches_path, out, chunks: collections.deque, rows, pool, c
         rows[j.index] = _pack(dict(id=j.branch.id, name=j.branch.name, file="", pages="", pdf="",
                                    pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
                                    warnings=[], message=""))
-    chunks.clear()
     unrun.clear()
-    ordered = [rows[i] for i in sorted(rows)]
-    del rows   # only the manifest is needed now
-    gc.collect()
+    ordered = rows
     write_manifest(manifest, ordered, plan_path, branches_path)
     zp = None
     if zip_path and not interrupted:
@@ -1683,7 +1819,7 @@ class _Pool:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self, chunks: collections.deque, context: str | None, settle, unrun: list, stop: list) -> None:
+    def run(self, chunks: Iterator[list[Job]], context: str | None, settle, unrun: list, stop: list) -> None:
         """Chunks to the workers, a few queued per worker (memory stays flat), each taken from
         ``chunks`` when it is sent and given to ``settle`` with its results. After Ctrl-C no
         chunk starts (those queued go to ``unrun``); the ones in progress finish, so every file
@@ -1692,8 +1828,8 @@ class _Pool:
         sent: dict = {}   # future -> its chunk, while it is out
 
         def send() -> None:
-            if chunks and not stop[0]:
-                c = chunks.popleft()
+            c = None if stop[0] else next(chunks, None)
+            if c is not None:
                 sent[self.pool.submit(_run_chunk, c, context)] = c
         try:
             for _ in range(self.jobs * 2):
@@ -1725,7 +1861,7 @@ def write_manifest(paths: list[Path], rows: list[tuple], plan: str, branches: st
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         yield b"\xef\xbb\xbf"
-        for values in [[zh for _, zh in MANIFEST_COLUMNS], *rows]:
+        for values in itertools.chain([[zh for _, zh in MANIFEST_COLUMNS]], rows):
             buf.seek(0)
             buf.truncate()
             w.writerow(values if isinstance(values, list) else

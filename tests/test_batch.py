@@ -504,3 +504,27 @@ def test_workers_get_the_checker_from_a_private_file_that_is_then_removed(tmp_pa
     assert [r["id"] for r in stale] == ["b004"]
     assert any("分支 b007 的“中共东7镇卫生院支部委员会”" in w for w in stale[0]["warnings"])
     assert sum(r["status"] == STATUS_OK for r in result.rows) == 39
+
+
+def test_csv_branches_are_made_from_their_records_again_the_same(tmp_path):
+    """A CSV branches file is read record by record when the run needs a branch (the run
+    keeps the text and the records' lines, not the branches): quoted fields over several
+    lines, blank rows, CRLF and a BOM give the same branches, lines and problems each time."""
+    text = ("\ufeff编号,名称,简称,closing\r\n"
+            "a1,中共东山镇卫生院支部委员会,院党支部,\r\n"
+            "\r\n"
+            'a2,"中共西山镇卫生院支部委员会",,"第一行\r\n第二行"\r\n'
+            "a3,中共南山镇卫生院支部委员会,,,多余\r\n"
+            "a1,中共北山镇卫生院支部委员会,,\r\n")
+    f = tmp_path / "b.csv"
+    f.write_bytes(text.encode("utf-8"))
+    bs = read_branches(f)
+    assert len(bs.branches) == 4
+    for _ in range(2):
+        a1, a2, a3, dup = bs.branches
+        assert (a1.id, a1.name, a1.line, a1.terms.get("short")) == ("a1", "中共东山镇卫生院支部委员会", 2, "院党支部")
+        assert (a2.line, a2.overrides) == (4, {"closing": "第一行\n第二行"})
+        assert a3.line == 6 and "这一行有 5 列" in a3.problem.message
+        assert dup.line == 7 and "与" in dup.problem.message and a1.problem is not None
+        assert a2.problem is None
+    assert [b.id for b in bs.branches[1:3]] == ["a2", "a3"]
