@@ -1341,6 +1341,7 @@ class Options:
     allow_stale: bool = False
     timeout: float | None = None
     shared: bool = True
+    pdf_joined: bool = True       # the chunk's documents through one LibreOffice document (pdfjoin)
 
 
 _CTX: dict = {}   # the run's parents, checker and options: in the main process, and in workers
@@ -1445,9 +1446,11 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def _convert(written: list[tuple[Job, dict]], out_dir: Path, timeout: float | None) -> None:
+    from .pdf import docx_to_pdf_many
     from .pdfjoin import docx_to_pdf_joined
+    convert = docx_to_pdf_joined if _CTX["options"].pdf_joined else docx_to_pdf_many
     try:
-        pdfs = docx_to_pdf_joined([out_dir / j.file_name for j, _ in written], out_dir, timeout=timeout)
+        pdfs = convert([out_dir / j.file_name for j, _ in written], out_dir, timeout=timeout)
     except GendocError as exc:
         for _, row in written:
             row["status"] = STATUS_FAILED
@@ -1687,7 +1690,7 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
               pdf: bool = False, make_zip: bool = False, allow_stale: bool = False,
               template_dirs: tuple[str, ...] = (), timeout: float | None = None, shared: bool = True,
               progress: Callable[[int], None] | None = None, chunk: int | None = None,
-              shard: tuple[int, int] | None = None) -> BatchResult:
+              shard: tuple[int, int] | None = None, pdf_joined: bool = True) -> BatchResult:
     """Render every branch; write the documents, the manifest (CSV and JSON) and, with
     ``make_zip``, a zip of both. Ctrl-C stops after the documents in progress: every file
     written is complete, and the manifest lists what was done.
@@ -1705,7 +1708,7 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
             out.mkdir()
         else:
             raise GendocError("输出文件夹不存在", file=str(out_dir))
-    opts = Options(out, pdf=pdf, allow_stale=allow_stale, timeout=timeout, shared=shared)
+    opts = Options(out, pdf=pdf, allow_stale=allow_stale, timeout=timeout, shared=shared, pdf_joined=pdf_joined)
     stem = "manifest" if shard is None else f"manifest-{shard[0]}-of-{shard[1]}"
     manifest = [out / f"{stem}.csv", out / f"{stem}.json"]
     zip_name = Path(branches_path).stem + ("" if shard is None else f"-{shard[0]}-of-{shard[1]}")
@@ -1737,17 +1740,29 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
         if pool is not None:
             pool.close()
         if context is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(context)
+            _remove_context(context)
         _CTX.clear()
 
 
 def _write_context(ctx: dict) -> str:
-    """What the workers need that was made after they were forked, in a private file."""
-    fd, path = tempfile.mkstemp(prefix="gendoc-batch-", suffix=".pickle")
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    """What the workers need that was made after they were forked, in a file in a private
+    folder (mode 0700: no one else can put a file in its place before a worker reads it)."""
+    folder = tempfile.mkdtemp(prefix="gendoc-batch-")
+    path = os.path.join(folder, "context.pickle")
+    try:
+        with open(path, "xb") as fh:
+            pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        _remove_context(path)
+        raise
     return path
+
+
+def _remove_context(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(path))
 
 
 def _run(plan_path, branches_path, out, n_chunks: int, chunks: Iterator[list[Job]], rows: "_Rows", pool,
@@ -1811,10 +1826,12 @@ class _Pool:
         gc.collect()
         gc.freeze()
         self.jobs = jobs
-        self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
-        if ctx is not None:
-            self.pool.submit(int).result()   # with fork, the first task starts every worker
-        gc.unfreeze()
+        try:
+            self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+            if ctx is not None:
+                self.pool.submit(int).result()   # with fork, the first task starts every worker
+        finally:
+            gc.unfreeze()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

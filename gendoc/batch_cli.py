@@ -23,7 +23,10 @@ EXIT_INTERRUPTED = 130
               help="输出文件夹（不存在时新建一层）")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="同时工作的进程数（默认为处理器核数）")
-@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 排出 PDF（每个进程一个 LibreOffice，每次转换多份）")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 排出 PDF（每个进程一个 LibreOffice，几十份合成一份转换后再分开）")
+@click.option("--pdf-alone", is_flag=True,
+              help="与 --pdf 同用：每份 PDF 单独转换（慢一倍）；合并转换时，同一批的 PDF 里嵌入的字体子集"
+                   "含这一批文档用到的全部汉字，各分支的 PDF 要发给互不相干的单位时用它")
 @click.option("--zip", "make_zip", is_flag=True, help="另把全部文档和清单打成一个 .zip（以分支文件命名）")
 @click.option("--allow-stale", is_flag=True,
               help="文档里有其他单位的名称、简称或自称时照样写出（只记入清单的警告）")
@@ -32,7 +35,8 @@ EXIT_INTERRUPTED = 130
 @click.option("--no-shared", is_flag=True, hidden=True, help="每个分支都完整排一遍（核对用）")
 @_timeout_opt
 @_templates_opt
-def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, shard, no_shared, timeout, template_dirs):
+def batch(plan, branches, output, jobs, pdf, pdf_alone, make_zip, allow_stale, shard, no_shared, timeout,
+          template_dirs):
     """按分支文件，把父计划 PLAN.yaml 排成每个分支自己的一份 .docx。
 
     \b
@@ -59,7 +63,8 @@ def batch(plan, branches, output, jobs, pdf, make_zip, allow_stale, shard, no_sh
                                 show_pos=True)
         bar.__enter__()
     try:
-        result = run_batch(plan, branches, output, jobs=jobs, pdf=pdf, make_zip=make_zip,
+        result = run_batch(plan, branches, output, jobs=jobs, pdf=pdf or pdf_alone, pdf_joined=not pdf_alone,
+                           make_zip=make_zip,
                            allow_stale=allow_stale, template_dirs=tuple(template_dirs), timeout=timeout,
                            shared=not no_shared, progress=bar.update if bar else None, shard=part)
     finally:

@@ -27,6 +27,7 @@ document, is converted file by file instead (:func:`gendoc.pdf.docx_to_pdf_many`
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib
 import io
 import os
@@ -51,8 +52,10 @@ _BOOKMARK_ID = 1 << 24        # far above the ids a document's own bookmarks use
 _BODY = re.compile(r"<w:body>(.*)</w:body>", re.S)
 _LAST_SECT = re.compile(r"(<w:sectPr\b(?:(?!<w:sectPr\b).)*</w:sectPr>)$", re.S)
 _FIRST_SECT = re.compile(r"<w:sectPr\b[^>]*>(.*?)</w:sectPr>", re.S)
-_PG_NUM = re.compile(r"<w:pgNumType\b[^>]*/>")
+_PG_NUM = re.compile(r"<w:pgNumType\b([^>]*?)\s*(?:/>|>\s*</w:pgNumType>)")
 _TITLE = re.compile(rb"<dc:title>(.*?)</dc:title>", re.S)
+_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+_FLOATING = re.compile(r"<w:tbl>(?:(?!<w:tbl>).)*?<w:tblpPr\b(?:(?!<w:tbl>).)*</w:tbl>(<w:p\b(?:(?!<w:p\b).)*)$", re.S)
 
 
 class _Unjoinable(Exception):
@@ -71,7 +74,6 @@ class _Doc:
                 raise _Unjoinable()
             xml = z.read("word/document.xml").decode("utf-8")
             core = z.read("docProps/core.xml") if "docProps/core.xml" in names else b""
-            app = z.read("docProps/app.xml") if "docProps/app.xml" in names else b""
         m = _BODY.search(xml)
         if m is None:
             raise _Unjoinable()
@@ -84,9 +86,10 @@ class _Doc:
         if not self.content.endswith("</w:p>"):
             raise _Unjoinable()
         t = _TITLE.search(core)
-        self.title = _unescape(t.group(1).decode("utf-8")) if t else None
-        p = re.search(rb"<Pages>(\d+)</Pages>", app)
-        self.pages = int(p.group(1)) if p else 10
+        self.title = html.unescape(t.group(1).decode("utf-8")) if t else None
+        # pages, roughly: 22 lines of 28 characters, less what headings, tables and the 版头 take
+        text = sum(len(m) for m in _TEXT.findall(self.content))
+        self.pages = 1 + text // 450 + self.content.count('w:type="page"') + self.content.count("<w:sectPr")
 
     def body(self, index: int, last: bool) -> str:
         """This document's body inside the joined one: a bookmark at its start, page numbers
@@ -107,15 +110,16 @@ class _Doc:
         if last:
             return content + sect
         # the section ends with this document: its properties go on its last paragraph, or,
-        # when that is gendoc's one-point closing paragraph after a floating 版记 table, on a
-        # second one like it (on the paragraph a floating table is anchored to, a section's
-        # end makes LibreOffice set the table in the text instead)
+        # when that is gendoc's one-point closing paragraph that a floating 版记 table is
+        # anchored to, on a second one like it (a section's end on the anchor makes LibreOffice
+        # set the table in the text instead; the 版记 floats only on a page with room for it)
         p_start = max(content.rfind("<w:p>"), content.rfind("<w:p "))
         last_p = content[p_start:]
         if "<w:sectPr" in last_p or "<w:txbxContent" in last_p or last_p.count("</w:p>") != 1:
             raise _Unjoinable()
         ppr = re.match(r"<w:p\b[^>]*>(<w:pPr>.*?</w:pPr>)", last_p, re.S)
-        if ppr is not None and 'w:line="20" w:lineRule="exact"' in ppr.group(1):
+        tail = content[max(0, content.rfind("<w:tbl>")):]
+        if ppr is not None and 'w:line="20" w:lineRule="exact"' in ppr.group(1) and _FLOATING.search(tail):
             return content + "<w:p>" + ppr.group(1).replace("</w:pPr>", sect + "</w:pPr>") + "</w:p>"
         if ppr is not None:   # any other last paragraph carries them itself
             return content[:p_start] + last_p.replace("</w:pPr>", sect + "</w:pPr>", 1)
@@ -124,19 +128,17 @@ class _Doc:
 
 
 def _restart(sect: str) -> str:
-    """A section's properties with its page numbers starting at 1."""
-    if _PG_NUM.search(sect):
-        return _PG_NUM.sub('<w:pgNumType w:start="1"/>', sect, count=1)
+    """A section's properties with its page numbers starting at 1 (a numbering format it
+    has is kept)."""
+    m = _PG_NUM.search(sect)
+    if m:
+        attrs = re.sub(r'\s*w:start="[^"]*"', "", m.group(1))
+        return sect[:m.start()] + f'<w:pgNumType{attrs} w:start="1"/>' + sect[m.end():]
     # w:pgNumType comes after w:pgMar/w:paperSrc/w:pgBorders/w:lnNumType in CT_SectPr
     m = re.search(r"<w:(?:cols|formProt|vAlign|noEndnote|titlePg|textDirection|bidi|rtlGutter|docGrid"
                   r"|printerSettings|sectPrChange)\b", sect)
     at = m.start() if m else sect.rindex("</w:sectPr>")
     return sect[:at] + '<w:pgNumType w:start="1"/>' + sect[at:]
-
-
-def _unescape(s: str) -> str:
-    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
-            .replace("&amp;", "&")
 
 
 def _join(docs: list[_Doc]) -> bytes:
@@ -167,40 +169,51 @@ def _groups(docs: list[_Doc]) -> list[list[int]]:
 def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.PathLike,
                        timeout: float | None = None) -> list[Path]:
     """Convert gendoc's .docx files to ``out_dir/<stem>.pdf`` through joined documents (module
-    docstring), in one soffice call; returns the PDFs in order. Sources that cannot be
-    joined, or a join whose PDF cannot be cut as it should, are converted file by file."""
+    docstring), in one soffice call; returns the PDFs in order. Documents that share their
+    other parts are joined together; any that cannot be joined, and any join whose PDF cannot
+    be cut as it should, are converted file by file."""
     from .pdf import _conversion, _require_soffice, docx_to_pdf_many
     sources = [Path(s) for s in srcs]
     dests = [Path(out_dir) / f"{s.stem}.pdf" for s in sources]
     if len(sources) < 2 or len(set(dests)) != len(dests):
         return docx_to_pdf_many(sources, out_dir, timeout)
-    try:
-        docs = [_Doc(s) for s in sources]
-    except (_Unjoinable, zipfile.BadZipFile, OSError, UnicodeDecodeError, KeyError):
-        return docx_to_pdf_many(sources, out_dir, timeout)
-    if any(d.shared != docs[0].shared for d in docs):
-        return docx_to_pdf_many(sources, out_dir, timeout)
-    soffice = _require_soffice()
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    groups = _groups(docs)
-    try:   # the joined documents exist only in the conversion's private folder
-        joined = [_join([docs[i] for i in members]) for members in groups]
-    except _Unjoinable:
-        return docx_to_pdf_many(sources, out_dir, timeout)
-    names = [Path(out_dir) / f"gendoc-joined-{g:04d}.docx" for g in range(len(groups))]
-    # pypdf (0.15 s to import) is loaded while LibreOffice works, not after
-    loading = threading.Thread(target=importlib.import_module, args=("pypdf",), daemon=True)
-    loading.start()
+    alike: dict[bytes, list[int]] = {}   # the other parts' digest -> the documents that have them
+    docs: dict[int, _Doc] = {}
+    for i, src in enumerate(sources):
+        try:
+            d = docs[i] = _Doc(src)
+        except (_Unjoinable, zipfile.BadZipFile, OSError, UnicodeDecodeError, KeyError):
+            continue
+        alike.setdefault(hashlib.sha256(repr(sorted(d.shared.items())).encode()).digest(), []).append(i)
+    groups: list[list[int]] = []
+    joined: list[bytes] = []
+    for members in alike.values():
+        for group in _groups([docs[i] for i in members]) if len(members) > 1 else []:
+            try:   # the joined documents exist only in the conversion's private folder
+                joined.append(_join([docs[members[k]] for k in group]))
+            except _Unjoinable:
+                continue
+            groups.append([members[k] for k in group])
     done: set[int] = set()
-    try:
-        with _conversion(soffice, names, timeout, data=joined, pdf_filter=JOINED_FILTER) as (pdfs, _watchdog):
-            del joined
-            loading.join()
-            for members, pdf in zip(groups, pdfs):
-                if _cut(pdf, [docs[i] for i in members], [dests[i] for i in members]):
-                    done.update(members)
-    except GendocError:
-        pass   # the rest is converted one by one: each failure is then told of its own file
+    if groups:
+        soffice = _require_soffice()
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        names = [Path(out_dir) / f"gendoc-joined-{g:04d}.docx" for g in range(len(groups))]
+        # pypdf (0.15 s to import) is loaded while LibreOffice works, not after
+        loading = threading.Thread(target=importlib.import_module, args=("pypdf",), daemon=True)
+        loading.start()
+        try:
+            with _conversion(soffice, names, timeout, data=joined, pdf_filter=JOINED_FILTER) as (pdfs, _w):
+                del joined
+                loading.join()
+                for members, pdf in zip(groups, pdfs):
+                    try:
+                        if _cut(pdf, [docs[i] for i in members], [dests[i] for i in members]):
+                            done.update(members)
+                    except Exception:   # noqa: BLE001 - a PDF pypdf cannot read: converted alone
+                        continue
+        except GendocError:
+            pass   # converted one by one: each failure is then told of its own file
     left = [i for i in range(len(sources)) if i not in done]
     if left:
         docx_to_pdf_many([sources[i] for i in left], out_dir, timeout)
@@ -209,8 +222,10 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
 
 def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
     """Cut a joined PDF into its documents' PDFs; False (nothing written) when its named
-    destinations are not one per document, in order."""
+    destinations are not one per document, in order, or a document's last page holds
+    nothing but its page number (a page the joined document would have added)."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Fit
     reader = PdfReader(pdf)
     pages = reader.pages
     number = {p.indirect_reference.idnum: n for n, p in enumerate(pages)}   # page object -> index
@@ -234,16 +249,24 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
     for doc, start, end in zip(docs, starts, ends):
         while end - 1 > start and _blank(pages[end - 1]):
             end -= 1   # the blank page before the next document's page 1
+        if _text_runs(pages[end - 1]) < 4:
+            return False
         writer = PdfWriter()
         for n in range(start, end):
             writer.add_page(pages[n])
-        mine = [(t, page, level) for t, page, level in outline if start <= page < end]
+        mine = [entry for entry in outline if start <= entry[1] < end]
         # a document whose headings start below the first level has them under the previous
         # document's last heading in the joined outline: its own outline starts at its top
-        top = min((level for _, _, level in mine), default=0)
-        for title, page, level in mine:
-            _add_outline(writer, title, page - start, level - top)
+        top = min((entry[2] for entry in mine), default=0)
+        parents: list = []
+        for title, page, level, fit in mine:
+            level -= top
+            del parents[level:]
+            parent = parents[-1] if parents else None
+            parents.append(writer.add_outline_item(title=title, page_number=page - start, parent=parent,
+                                                   fit=fit or Fit.fit()))
         meta = {k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)}
+        meta.pop("/Title", None)   # the first document's
         if doc.title:
             meta["/Title"] = doc.title
         writer.add_metadata(meta)
@@ -258,6 +281,14 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
     return True
 
 
+_TEXT_RUN = re.compile(rb"\b(?:Tj|TJ)\b")
+
+
+def _text_runs(page) -> int:
+    contents = page.get_contents()
+    return 0 if contents is None else len(_TEXT_RUN.findall(contents.get_data()))
+
+
 def _blank(page) -> bool:
     """A page with nothing on it (LibreOffice's page before a right-hand page 1)."""
     contents = page.get_contents()
@@ -267,9 +298,10 @@ def _blank(page) -> bool:
     return not re.search(rb"\b(?:Tj|TJ|Do|re|l|c|f|S|B|sh)\b", data)
 
 
-def _outline(reader, page_of) -> list[tuple[str, int, int]]:
-    """The PDF outline flattened: (title, page number, depth)."""
-    out: list[tuple[str, int, int]] = []
+def _outline(reader, page_of) -> list[tuple[str, int, int, object]]:
+    """The PDF outline flattened: (title, page number, depth, where on the page)."""
+    from pypdf.generic import Fit
+    out: list[tuple[str, int, int, object]] = []
 
     def walk(items, level):
         for item in items:
@@ -278,18 +310,12 @@ def _outline(reader, page_of) -> list[tuple[str, int, int]]:
             else:
                 page = page_of(item)
                 if page is not None:
-                    out.append((item.title, page, level))
+                    fit = None
+                    if item.typ == "/XYZ":
+                        fit = Fit.xyz(left=item.left, top=item.top, zoom=item.zoom)
+                    out.append((item.title, page, level, fit))
     try:
         walk(reader.outline, 0)
     except Exception:   # noqa: BLE001 - a PDF without a readable outline keeps none
         return []
     return out
-
-
-def _add_outline(writer, title: str, page: int, level: int) -> None:
-    parents = writer._gendoc_parents if hasattr(writer, "_gendoc_parents") else []
-    del parents[level:]
-    parent = parents[level - 1] if level and len(parents) >= level else None
-    item = writer.add_outline_item(title=title, page_number=page, parent=parent)
-    parents.append(item)
-    writer._gendoc_parents = parents

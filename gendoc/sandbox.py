@@ -435,7 +435,8 @@ def bytecode_cache(settings: str) -> jinja2.BytecodeCache | None:
     template is compiled anew. The compiled code also depends on this module (the loops
     :func:`_tick_loops` rewrites) and on the environment's ``settings``: both are part of
     the files' names. The folder is ``$XDG_CACHE_HOME/gendoc/templates`` (``~/.cache/…``);
-    it must be the user's own and writable by nobody else, since Python loads code from it.
+    it must be the user's own, and it and the folders above it up to the cache folder
+    writable by nobody else, since Python loads code from it.
     ``GENDOC_NO_CACHE=1``, or a folder that cannot be made so, compiles every time."""
     if os.environ.get("GENDOC_NO_CACHE"):
         return None
@@ -443,9 +444,15 @@ def bytecode_cache(settings: str) -> jinja2.BytecodeCache | None:
     folder = Path(base) / "gendoc" / "templates"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = folder.stat()
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-            return None
+        if hasattr(os, "getuid"):
+            # the folder and every folder above it up to the cache's own: the user's (or
+            # root's), and no one else may write to them, so no one can put a file there later
+            for d in (folder, folder.parent, Path(base)):
+                st = d.stat()
+                if st.st_uid not in (os.getuid(), 0) or st.st_mode & 0o022:
+                    return None
+            if folder.stat().st_uid != os.getuid():
+                return None
     except OSError:
         return None
     key = hashlib.sha256(Path(__file__).read_bytes() + settings.encode("utf-8")

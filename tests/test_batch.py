@@ -528,3 +528,16 @@ def test_csv_branches_are_made_from_their_records_again_the_same(tmp_path):
         assert dup.line == 7 and "与" in dup.problem.message and a1.problem is not None
         assert a2.problem is None
     assert [b.id for b in bs.branches[1:3]] == ["a2", "a3"]
+
+
+def test_pdf_alone_converts_each_document_by_itself(tmp_path, monkeypatch):
+    from gendoc.pdf import have_soffice
+    if not have_soffice():
+        pytest.skip("LibreOffice (soffice) not installed")
+    from gendoc import pdfjoin
+    monkeypatch.setattr(pdfjoin, "_join", lambda docs: pytest.fail("joined"))
+    f = write(tmp_path / "b.csv", "id,name\na,中共东山镇卫生院支部委员会\nb,中共西山镇卫生院支部委员会\n")
+    out = tmp_path / "out"
+    r = run_cli(PLAN, "--branches", f, "-o", out, "-j", "1", "--pdf-alone")
+    assert r.exit_code == 0, r.output
+    assert len(list(out.glob("*.pdf"))) == 2

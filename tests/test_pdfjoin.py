@@ -3,7 +3,8 @@ the PDF back (gendoc.pdfjoin): each PDF must be the PDF of its document converte
 
 Checked on the five example plans (4 to 14 pages, odd and even, with and without a 版记),
 joined in one call: the same pages, and on every page the same characters in the same
-fonts and sizes within 0.1 pt of where the document alone puts them; its own title and its
+fonts and sizes, every line at the same height and each character within 0.5 pt of where
+the document alone puts it; its own title and its
 outline; gendoc verify passes. And the ways it falls back to converting file by file."""
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ pytestmark = pytest.mark.skipif(not have_soffice(), reason="LibreOffice (soffice
 def docs(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("docs")
     out = []
-    for plan in [FIXTURE_PLANS / "minimal.yaml", *example_plans()]:   # minimal: one page
+    # minimal: one page; landscape-table: a turned section in the middle of the document
+    for plan in [FIXTURE_PLANS / "minimal.yaml", FIXTURE_PLANS / "landscape-table.yaml", *example_plans()]:
         data, _ = Typesetter().render(build_document(load_plan(plan)))
         path = folder / f"{plan.stem}.docx"
         path.write_bytes(data)
@@ -53,7 +55,8 @@ def outline(reader, items=None, depth=0) -> list[tuple[str, int, int]]:
         if isinstance(item, list):
             out += outline(reader, item, depth + 1)
         else:
-            out.append((item.title, reader.get_destination_page_number(item), depth))
+            out.append((item.title, reader.get_destination_page_number(item), depth, item.typ,
+                        round(float(item.left or 0)), round(float(item.top or 0))))
     return out
 
 
@@ -132,3 +135,34 @@ def test_the_body_of_a_joined_document(docs):
         assert alone == (src == banji), src.name
         assert d.body(3, last=True).endswith("</w:sectPr>")
         assert d.body(3, last=True).count("<w:sectPr") == 1
+
+
+def test_a_failed_joined_call_converts_file_by_file(tmp_path, docs, monkeypatch):
+    import gendoc.pdf
+    real = gendoc.pdf._conversion
+
+    def failing(soffice, sources, timeout, data=None, pdf_filter=gendoc.pdf.PDF_FILTER):
+        if pdf_filter == pdfjoin.JOINED_FILTER:
+            raise pdfjoin.GendocError("LibreOffice 没有生成 PDF")
+        return real(soffice, sources, timeout, data, pdf_filter)
+    monkeypatch.setattr(gendoc.pdf, "_conversion", failing)
+    pdfs = pdfjoin.docx_to_pdf_joined(docs[:2], tmp_path / "out")
+    alone = docx_to_pdf_many(docs[:2], tmp_path / "alone")
+    for a, b in zip(pdfs, alone):
+        same_pages(a, b)
+
+
+def test_one_foreign_package_is_converted_alone_and_the_rest_joined(tmp_path, docs, monkeypatch):
+    other = tmp_path / "other.docx"
+    with zipfile.ZipFile(docs[0]) as zin, zipfile.ZipFile(other, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "word/styles.xml":
+                data = data.replace(b"</w:styles>", b"<!-- edited --></w:styles>")
+            zout.writestr(info, data)
+    joined = []
+    real = pdfjoin._join
+    monkeypatch.setattr(pdfjoin, "_join", lambda d: joined.append([x.path.name for x in d]) or real(d))
+    pdfs = pdfjoin.docx_to_pdf_joined([docs[1], other, docs[2]], tmp_path / "out")
+    assert joined == [[docs[1].name, docs[2].name]]
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)

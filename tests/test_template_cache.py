@@ -76,3 +76,17 @@ def test_the_cache_key_follows_the_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("GENDOC_NO_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert bytecode_cache("a").pattern != bytecode_cache("b").pattern
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_no_cache_below_a_folder_others_may_write(tmp_path, monkeypatch):
+    monkeypatch.delenv("GENDOC_NO_CACHE", raising=False)
+    base = tmp_path / "cache"
+    base.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base))
+    assert bytecode_cache("s") is not None
+    (base / "gendoc").chmod(0o777)   # someone else could swap templates/ for their own
+    assert bytecode_cache("s") is None
+    (base / "gendoc").chmod(0o700)
+    base.chmod(0o777)
+    assert bytecode_cache("s") is None
