@@ -28,6 +28,7 @@ exactly the parts of a full render.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import contextlib
 import copy
@@ -1169,7 +1170,7 @@ class StaleChecker:
 
     def describe(self, hit: tuple[str, str, str]) -> str:
         t, sentence, word = hit
-        whose = f"父计划的{word}“{t}”" if word else f"分支 {self.owner[t]} 的“{t}”"
+        whose = f"父计划的{word}“{t}”" if word else f"分支 {self.owner.get(t, '？')} 的“{t}”"
         return f"含其他单位用语：{whose}：{sentence}"
 
     def own_terms(self, b: Branch, parent: "Parent") -> set[str]:
@@ -1205,7 +1206,10 @@ class TermFinder:
 
     One pattern of the terms' first :data:`PREFIX` characters finds where a term may start
     (branch names share their openings, so the pattern stays small however many branches
-    there are); a set of the terms, looked up by each length a term has, says which."""
+    there are); a set of the terms, looked up by each length a term has, says which.
+
+    :meth:`compact` keeps the terms' hashes instead of the terms (8 bytes a term, not 150):
+    for the workers of one fork, which share the hash function's key."""
 
     PREFIX = 3
 
@@ -1222,6 +1226,15 @@ class TermFinder:
 
     def __bool__(self) -> bool:
         return bool(self.terms)
+
+    def compact(self) -> "TermFinder":
+        """The same finder holding the sorted hashes of its terms, not the terms: a term is
+        then any text whose hash is among them (of ten thousand terms, two sharing a 64-bit
+        hash by chance is about one in 10^11). Only for processes forked from this one."""
+        out = object.__new__(TermFinder)
+        out.terms = _Hashes(self.terms)
+        out.lengths, out.starts = self.lengths, self.starts
+        return out
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, term) of each occurrence, left to right."""
@@ -1242,6 +1255,21 @@ class TermFinder:
                     break
             else:
                 pos = i + 1
+
+
+class _Hashes:
+    """A set of strings kept as their sorted hashes (``in`` by binary search)."""
+
+    def __init__(self, strings: Iterable[str]):
+        self.hashes = array("q", sorted({hash(t) for t in strings}))
+
+    def __contains__(self, t: str) -> bool:
+        h = hash(t)
+        i = bisect.bisect_left(self.hashes, h)
+        return i < len(self.hashes) and self.hashes[i] == h
+
+    def __len__(self) -> int:
+        return len(self.hashes)
 
 
 def _term_kind(parent: "Parent", t: str) -> str:
@@ -1731,6 +1759,8 @@ def run_batch(plan_path: str, branches_path: str, out_dir: str | os.PathLike, *,
         checker = StaleChecker(parents, bs.branches, plan_path)
         _CTX.update(checker=checker, tags=bs.tags)
         if pool is not None:
+            if pool.forked:   # the workers share this process's hash key
+                checker.finder = checker.finder.compact()
             context = _write_context(dict(checker=checker, tags=bs.tags))
             checker.finder = TermFinder(())   # the workers scan; here it only words their hits
         n_chunks, chunks = _chunks(plan, bs, parents, workers, pdf, chunk)
@@ -1826,6 +1856,7 @@ class _Pool:
         gc.collect()
         gc.freeze()
         self.jobs = jobs
+        self.forked = ctx is not None
         try:
             self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
             if ctx is not None:

@@ -479,8 +479,9 @@ def test_term_finder_finds_what_one_alternation_of_all_terms_finds():
         text = "".join(rnd.choice(pool) if rnd.random() < 0.4 else rnd.choice(letters) * rnd.randint(0, 3)
                        for _ in range(60))
         one = re_.compile("|".join(re_.escape(t) for t in sorted(terms, key=len, reverse=True)))
-        assert list(TermFinder(terms).finditer(text)) == \
-            [(m.start(), m.end(), m.group()) for m in one.finditer(text)], trial
+        expected = [(m.start(), m.end(), m.group()) for m in one.finditer(text)]
+        assert list(TermFinder(terms).finditer(text)) == expected, trial
+        assert list(TermFinder(terms).compact().finditer(text)) == expected, trial   # hashes only
     assert not TermFinder([]) and list(TermFinder([""]).finditer("任何文字")) == []
 
 
