@@ -96,14 +96,19 @@ def test_joined_pdfs_are_the_documents_converted_alone(tmp_path, docs, monkeypat
         assert v.returncode == 0, (pdf.name, v.stdout[-800:])
 
 
-def test_a_package_gendoc_did_not_write_is_converted_alone(tmp_path, docs, monkeypatch):
-    other = tmp_path / "other.docx"
-    with zipfile.ZipFile(docs[0]) as zin, zipfile.ZipFile(other, "w") as zout:
+def foreign(src: Path, dest: Path) -> Path:
+    """A copy of ``src`` with one shared part edited: a package gendoc did not write so."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == "word/styles.xml":
                 data = data.replace(b"</w:styles>", b"<!-- edited --></w:styles>")
             zout.writestr(info, data)
+    return dest
+
+
+def test_a_package_gendoc_did_not_write_is_converted_alone(tmp_path, docs, monkeypatch):
+    other = foreign(docs[0], tmp_path / "other.docx")
     calls = []
     real = pdfjoin._join
     monkeypatch.setattr(pdfjoin, "_join", lambda d: calls.append(d) or real(d))
@@ -153,13 +158,7 @@ def test_a_failed_joined_call_converts_file_by_file(tmp_path, docs, monkeypatch)
 
 
 def test_one_foreign_package_is_converted_alone_and_the_rest_joined(tmp_path, docs, monkeypatch):
-    other = tmp_path / "other.docx"
-    with zipfile.ZipFile(docs[0]) as zin, zipfile.ZipFile(other, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "word/styles.xml":
-                data = data.replace(b"</w:styles>", b"<!-- edited --></w:styles>")
-            zout.writestr(info, data)
+    other = foreign(docs[0], tmp_path / "other.docx")
     joined = []
     real = pdfjoin._join
     monkeypatch.setattr(pdfjoin, "_join", lambda d: joined.append([x.path.name for x in d]) or real(d))
