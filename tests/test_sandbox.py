@@ -4,7 +4,7 @@ in memory and time on any thread."""
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
 import sys
 import threading
@@ -39,11 +39,26 @@ def own_template(tmp_path: Path, body: str, name: str = "mine") -> Path:
 
 
 def run_cli(*args, timeout=120) -> tuple[subprocess.CompletedProcess, int]:
-    """Run gendoc; returns the result and the child's peak memory (bytes)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return proc, max(peak, before) * 1024
+    """Run gendoc; returns the result and that process's own peak memory (bytes: its rusage
+    from wait4, not the whole test session's largest child, which an earlier test's
+    LibreOffice may be)."""
+    cmd = [*CLI, *map(str, args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda k=k, f=f: outs.__setitem__(k, f.read()))
+               for k, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in readers:
+        t.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    for t in readers:
+        t.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return subprocess.CompletedProcess(cmd, proc.returncode, outs["out"], outs["err"]), usage.ru_maxrss * 1024
 
 
 def assert_template_error(proc, tdir: Path, line: int, words: str) -> None:
