@@ -29,7 +29,6 @@ exactly the parts of a full render.
 from __future__ import annotations
 
 import bisect
-import collections
 import contextlib
 import copy
 import csv
@@ -44,7 +43,6 @@ import re
 import pickle
 import signal
 import struct
-import sys
 import tempfile
 import threading
 import time
@@ -60,8 +58,8 @@ from collections.abc import Sequence
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import GendocError, GendocWarning
-from .loader import LineMap, decode, dotted, load_file, load_text
-from .model import Attachment, Document, Heading, Item, Para, Table, strip_end
+from .loader import LineMap, decode, load_file, load_text
+from .model import Document, Heading, Item, Para, Table, strip_end
 from .outputs import check_destination, write_all, write_atomic
 from .plan import validate
 from .render import build_document
@@ -1623,7 +1621,7 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
         if b.problem is None:
             try:
                 par = parent_of(pp)
-                title = _title_of(par, b)
+                fname = _file_name(par, b)
             except GendocError as exc:
                 b.problem = GendocError(exc.located(), file=b.file, line=b.line)
                 bs.refuse(i, b.problem)
@@ -1631,7 +1629,6 @@ def plan_jobs(plan_path: str, bs: BranchSet, opts: Options, template_dirs: tuple
             if mine:
                 rows[i] = _pack(_failed_row(b, b.problem))
             continue
-        fname = safe_file_name(b.id, title)
         key = hash(_name_key(fname))   # a number, not the name: memory stays small
         j = names.get(key)
         if j is not None:
@@ -1833,13 +1830,12 @@ def _run(plan_path, branches_path, out, n_chunks: int, chunks: Iterator[list[Job
                                    pdf_pages="", sha256="", path="", status=STATUS_SKIPPED,
                                    warnings=[], message=""))
     unrun.clear()
-    ordered = rows
-    write_manifest(manifest, ordered, plan_path, branches_path)
+    write_manifest(manifest, rows, plan_path, branches_path)
     zp = None
     if zip_path and not interrupted:
         zp = zip_path
-        write_zip(zp, out, ordered, manifest)
-    return BatchResult(ordered, manifest, zp, interrupted, time.perf_counter() - t0)
+        write_zip(zp, out, rows, manifest)
+    return BatchResult(rows, manifest, zp, interrupted, time.perf_counter() - t0)
 
 
 class _Pool:

@@ -69,7 +69,12 @@ class _Doc:
         self.path = path
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
-            self.shared = {n: hashlib.sha256(z.read(n)).digest() for n in names if n not in _OWN_PARTS}
+            # the digest of every other part: documents with the same one can be joined
+            digest = hashlib.sha256()
+            for n in sorted(names):
+                if n not in _OWN_PARTS:
+                    digest.update(n.encode("utf-8") + b"\0" + hashlib.sha256(z.read(n)).digest())
+            self.shared = digest.digest()
             if "word/document.xml" not in names:
                 raise _Unjoinable()
             xml = z.read("word/document.xml").decode("utf-8")
@@ -184,7 +189,7 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
             d = docs[i] = _Doc(src)
         except (_Unjoinable, zipfile.BadZipFile, OSError, UnicodeDecodeError, KeyError):
             continue
-        alike.setdefault(hashlib.sha256(repr(sorted(d.shared.items())).encode()).digest(), []).append(i)
+        alike.setdefault(d.shared, []).append(i)
     groups: list[list[int]] = []
     joined: list[bytes] = []
     for members in alike.values():
