@@ -38,27 +38,29 @@ def own_template(tmp_path: Path, body: str, name: str = "mine") -> Path:
     return tdir
 
 
+# Runs the command given after the file name and writes its peak memory (KiB) into that file.
+# A child's ru_maxrss starts at what its parent had resident when it forked (Linux keeps it
+# across exec), so gendoc is started from this small process, not from pytest's, which holds
+# hundreds of MiB after the tests before.
+_PEAK_OF = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_cli(*args, timeout=120) -> tuple[subprocess.CompletedProcess, int]:
-    """Run gendoc; returns the result and that process's own peak memory (bytes: its rusage
-    from wait4, not the whole test session's largest child, which an earlier test's
-    LibreOffice may be)."""
-    cmd = [*CLI, *map(str, args)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    outs: dict[str, str] = {}
-    readers = [threading.Thread(target=lambda k=k, f=f: outs.__setitem__(k, f.read()))
-               for k, f in (("out", proc.stdout), ("err", proc.stderr))]
-    for t in readers:
-        t.start()
-    timer = threading.Timer(timeout, proc.kill)
-    timer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    for t in readers:
-        t.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return subprocess.CompletedProcess(cmd, proc.returncode, outs["out"], outs["err"]), usage.ru_maxrss * 1024
+    """Run gendoc; returns the result and gendoc's own peak memory (bytes)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        peak_file = os.path.join(d, "peak")
+        proc = subprocess.run([sys.executable, "-c", _PEAK_OF, peak_file, *CLI, *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout)
+        with open(peak_file) as fh:
+            peak = int(fh.read()) * 1024
+    return proc, peak
 
 
 def assert_template_error(proc, tdir: Path, line: int, words: str) -> None:
