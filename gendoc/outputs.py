@@ -21,6 +21,7 @@ import datetime as _dt
 import errno
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -62,9 +63,9 @@ def current_umask() -> int:
     return mask
 
 
-def _stage(path: Path, data: bytes | Iterable[bytes], mode: int) -> str:
+def _stage(path: Path, data: bytes | Iterable[bytes], mode: int, sync: bool = True) -> str:
     """Write ``data`` (bytes, or pieces of bytes written as they come) to a private temporary
-    file beside ``path``; returns its name."""
+    file beside ``path``, fsynced unless ``sync`` is false; returns its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -73,7 +74,8 @@ def _stage(path: Path, data: bytes | Iterable[bytes], mode: int) -> str:
             else:
                 fh.writelines(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         return tmp
     except BaseException:
@@ -108,6 +110,88 @@ def write_all(files: Iterable[tuple[Path, bytes | Iterable[bytes]]]) -> None:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _syncfs():
+    """libc's syncfs(2) (Linux), or None."""
+    global _SYNCFS
+    if _SYNCFS is None:
+        _SYNCFS = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+            with contextlib.suppress(OSError, AttributeError):
+                _SYNCFS = ctypes.CDLL(None, use_errno=True).syncfs
+                _SYNCFS.argtypes, _SYNCFS.restype = [ctypes.c_int], ctypes.c_int
+    return _SYNCFS or None
+
+
+_SYNCFS = None
+
+
+def _synced_by_filesystem(staged: list[str]) -> bool:
+    """One syncfs(2) of each filesystem the staged files are on: True when each succeeded."""
+    syncfs = _syncfs()
+    if syncfs is None:
+        return False
+    one_each = {os.stat(tmp).st_dev: tmp for tmp in staged}
+    for tmp in one_each.values():
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                return False
+        finally:
+            os.close(fd)
+    return True
+
+
+def _make_durable(staged: list[str]) -> None:
+    """Put staged files' data on disk: a syncfs of their filesystem (one journal commit for
+    them all, where fsyncs one by one are a commit each), or, where there is none or it
+    fails, an fsync of each."""
+    if staged and _synced_by_filesystem(staged):
+        return
+    for tmp in staged:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_each(files: Iterable[tuple[Path, bytes]]) -> list[GendocError | None]:
+    """Write many files, each atomically and on its own: one that fails (no permission, a
+    name taken by a folder) does not stop the others. All are staged first, unsynced; their
+    data goes to disk together (:func:`_make_durable`: one journal commit rather than one a
+    file), and only then is each renamed into place, so that a crash never leaves a file
+    under its real name without its content. Returns, for each file, None or its error.
+    A failure of the sync itself fails every file (none is renamed)."""
+    files = [(Path(p), d) for p, d in files]
+    mode = 0o666 & ~current_umask()
+    errors: list[GendocError | None] = [None] * len(files)
+    staged: list[tuple[int, str]] = []
+    try:
+        for n, (path, data) in enumerate(files):
+            try:
+                staged.append((n, _stage(path, data, mode, sync=False)))
+            except OSError as exc:
+                errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path))
+        try:
+            _make_durable([tmp for _, tmp in staged])
+        except OSError as exc:
+            for n, _ in staged:
+                errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(files[n][0]))
+            return errors
+        for n, tmp in staged:
+            try:
+                os.replace(tmp, files[n][0])
+            except OSError as exc:
+                errors[n] = GendocError(f"无法写入：{os_words(exc)}", file=str(files[n][0]))
+        return errors
+    finally:
+        for n, tmp in staged:
+            with contextlib.suppress(OSError):
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

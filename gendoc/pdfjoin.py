@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import GendocError
-from .outputs import write_atomic
+from .outputs import write_each
 
 #: the PDF filter of a joined conversion: blank pages a section start inserts are kept (see
 #: gendoc.pdf.PDF_FILTER), bookmarks become named destinations
@@ -278,11 +278,9 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
         buf = io.BytesIO()
         writer.write(buf)
         out.append(buf.getvalue())
-    import concurrent.futures as cf
-    # each is fsynced before its rename: together, the disk commits them together
-    with cf.ThreadPoolExecutor(min(16, len(out)), thread_name_prefix="gendoc-pdf") as pool:
-        for f in [pool.submit(write_atomic, dest, data) for dest, data in zip(dests, out)]:
-            f.result()
+    for error in write_each(zip(dests, out)):   # one sync for them all, then each renamed
+        if error is not None:
+            raise error
     return True
 
 

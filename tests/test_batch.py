@@ -335,18 +335,18 @@ def test_ctrl_c_leaves_complete_files_and_a_manifest(tmp_path):
 
 
 def test_a_document_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
-    import gendoc.batch as batch
     lines = ["id,name"] + [f"u{i:02d},中共第{i}镇卫生院支部委员会" for i in range(40)]
     f = write(tmp_path / "b.csv", "\n".join(lines) + "\n")
     out = tmp_path / "out"
-    real = batch._write_file
+    import gendoc.outputs as outputs
+    real = outputs._stage
 
-    def full_disk(path, data):
+    def full_disk(path, data, mode, sync=True):
         if path.name.startswith("u07-"):
-            raise GendocError("无法写入：磁盘已满；原有文件没有改动", file=str(path))
-        real(path, data)
+            raise OSError(28, "No space left on device")
+        return real(path, data, mode, sync)
 
-    monkeypatch.setattr(batch, "_write_file", full_disk)
+    monkeypatch.setattr(outputs, "_stage", full_disk)
     result = run_batch(str(PLAN), str(f), out, jobs=1, chunk=16)
     failed = [r for r in result.rows if r["status"] != STATUS_OK]
     assert [r["id"] for r in failed] == ["u07"]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from gendoc.errors import GendocError
-from gendoc.outputs import check_destination, docx_state, write_all
+from gendoc import outputs
+from gendoc.outputs import check_destination, docx_state, write_all, write_each
 from gendoc.render import render_file
 
 from conftest import FIXTURE_PLANS
@@ -92,6 +93,69 @@ def test_write_all_failure_keeps_every_previous_file(tmp_path, monkeypatch):
     assert info.value.located() == f"{b}: 无法写入：磁盘已满；原有文件没有改动"
     assert a.read_bytes() == b"old docx" and b.read_bytes() == b"old pdf"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf"]
+
+
+def test_write_each_writes_every_file_with_one_sync_and_no_temporary_file(tmp_path, monkeypatch):
+    """batch's many files: staged unsynced, one syncfs for them all (Linux), then renamed;
+    modes follow the umask; an existing file is replaced."""
+    if outputs._syncfs() is None:
+        pytest.skip("no syncfs(2) here")
+    (tmp_path / "f3.docx").write_bytes(b"old")
+    synced, fsynced = [], []
+    real = outputs._syncfs()
+    monkeypatch.setattr(outputs, "_syncfs", lambda: lambda fd: synced.append(fd) or real(fd))
+    monkeypatch.setattr(os, "fsync", lambda fd: fsynced.append(fd))
+    old = os.umask(0o027)
+    try:
+        errors = write_each([(tmp_path / f"f{i}.docx", f"第{i}份".encode()) for i in range(6)])
+    finally:
+        os.umask(old)
+    assert errors == [None] * 6
+    assert len(synced) == 1 and fsynced == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"f{i}.docx" for i in range(6)]
+    assert (tmp_path / "f3.docx").read_bytes() == "第3份".encode()
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o640}
+
+
+def test_write_each_without_syncfs_fsyncs_every_file(tmp_path, monkeypatch):
+    fsynced = []
+    real = os.fsync
+    monkeypatch.setattr(outputs, "_syncfs", lambda: None)
+    monkeypatch.setattr(os, "fsync", lambda fd: fsynced.append(fd) or real(fd))
+    assert write_each([(tmp_path / f"f{i}.docx", b"x") for i in range(3)]) == [None] * 3
+    assert len(fsynced) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx", "f1.docx", "f2.docx"]
+
+
+def test_write_each_a_file_that_fails_fails_alone(tmp_path, monkeypatch):
+    """One file's disk-full while staging, another's name taken by a folder when renamed: those
+    two get their errors, the others are written, no temporary file is left."""
+    real_stage = outputs._stage
+
+    def stage(path, data, mode, sync=True):
+        if path.name == "f1.docx":
+            raise OSError(28, "No space left on device")
+        return real_stage(path, data, mode, sync)
+    monkeypatch.setattr(outputs, "_stage", stage)
+    (tmp_path / "f2.docx").mkdir()
+    errors = write_each([(tmp_path / f"f{i}.docx", b"x") for i in range(4)])
+    assert errors[0] is None and errors[3] is None
+    assert errors[1].located() == f"{tmp_path / 'f1.docx'}: 无法写入：磁盘已满；原有文件没有改动"
+    assert str(tmp_path / "f2.docx") in errors[2].located() and "无法写入" in errors[2].located()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx", "f2.docx", "f3.docx"]
+    assert (tmp_path / "f2.docx").is_dir() and (tmp_path / "f3.docx").read_bytes() == b"x"
+
+
+def test_write_each_a_failed_sync_renames_nothing(tmp_path, monkeypatch):
+    (tmp_path / "f0.docx").write_bytes(b"old")
+
+    def failing(staged):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(outputs, "_make_durable", failing)
+    errors = write_each([(tmp_path / f"f{i}.docx", b"new") for i in range(3)])
+    assert all(e is not None and "磁盘读写出错" in e.located() for e in errors)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx"]
+    assert (tmp_path / "f0.docx").read_bytes() == b"old"
 
 
 # ---------------------------------------------------------------- destinations
