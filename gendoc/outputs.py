@@ -168,30 +168,31 @@ def write_each(files: Iterable[tuple[Path, bytes]]) -> list[GendocError | None]:
     files = [(Path(p), d) for p, d in files]
     mode = 0o666 & ~current_umask()
     errors: list[GendocError | None] = [None] * len(files)
-    staged: list[tuple[int, str]] = []
+    staged: dict[int, str] = {}   # file -> its temporary name, until renamed
     try:
         for n, (path, data) in enumerate(files):
             try:
-                staged.append((n, _stage(path, data, mode, sync=False)))
+                staged[n] = _stage(path, data, mode, sync=False)
             except OSError as exc:
                 errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path))
         try:
-            _make_durable([tmp for _, tmp in staged])
+            _make_durable(list(staged.values()))
         except OSError as exc:
-            for n, _ in staged:
+            for n in staged:
                 errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(files[n][0]))
             return errors
-        for n, tmp in staged:
+        for n, tmp in list(staged.items()):
             try:
                 os.replace(tmp, files[n][0])
             except OSError as exc:
                 errors[n] = GendocError(f"无法写入：{os_words(exc)}", file=str(files[n][0]))
+            else:
+                del staged[n]
         return errors
     finally:
-        for n, tmp in staged:
+        for tmp in staged.values():
             with contextlib.suppress(OSError):
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+                os.unlink(tmp)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
