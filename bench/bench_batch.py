@@ -172,9 +172,13 @@ def startup(work: Path, repeat: int) -> dict:
 
 def full_path_run(work: Path, n: int = 200) -> dict:
     csv_path = write_csv(work / f"{n}-closing.csv", n, closing=True)
-    dest = work / "out-full"
-    wall, peak, rc, _ = run_batch_cmd([str(PLAN), "--branches", str(csv_path), "-o", str(dest), "-j", "2"])
-    assert rc == 0
+    wall = peak = None
+    for sample in (False, True):   # speed, then memory (see run_batch_cmd)
+        dest = work / f"out-full-{int(sample)}"
+        w, p, rc, _ = run_batch_cmd([str(PLAN), "--branches", str(csv_path), "-o", str(dest), "-j", "2"],
+                                    sample=sample)
+        assert rc == 0
+        wall, peak = (wall, p) if sample else (w, peak)
     import json
     rows = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))["rows"]
     assert all(r["path"] == "完整" for r in rows)

@@ -1425,11 +1425,11 @@ def _render_job(job: Job) -> tuple[dict, bytes | None]:
 
 # A chunk is rendered first and written afterwards, in one step (outputs.write_each): its
 # files are staged, put on disk by one syncfs (one journal commit for the chunk) and only then
-# renamed. Measured here on 10,000 branches: 8.4-9.4 s, against 11.6 s with an fsync a file
-# on four threads (16 threads: 10.9-15.9 s, their directory lock spinning in the kernel); a
-# writing thread taking sixteen documents at a time while rendering went on gave 8.1-9.2 s,
-# no more than the noise, and was left out. Rendering while writing on many threads made the
-# rendering thread wait for the interpreter lock at every zlib call (0.15 ms each).
+# renamed. Measured here on 10,000 branches, alternating runs: 8.4 and 9.4 s, against 11.6
+# and 11.7 s with an fsync a file on four threads, and 10.9-15.9 s on the sixteen threads
+# used before (their directory lock spinning in the kernel); a writing thread taking sixteen
+# documents at a time while rendering went on gave 8.1 and 9.2 s, within the noise, and was
+# left out.
 
 
 def _run_chunk(jobs: list[Job], context: str | None = None) -> list[tuple[int, dict]]:

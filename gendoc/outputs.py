@@ -112,12 +112,20 @@ def write_all(files: Iterable[tuple[Path, bytes | Iterable[bytes]]]) -> None:
                 os.unlink(tmp)
 
 
+#: syncfs(2) reports a write-back error of the filesystem since Linux 5.8; before, it returns 0
+#: whatever happened, so only an fsync of each file can be trusted there
+_SYNCFS_REPORTS_ERRORS = (5, 8)
+_SYNCFS = None   # None: not looked up yet; False: none to be trusted here; else libc's syncfs
+
+
 def _syncfs():
-    """libc's syncfs(2) (Linux), or None."""
+    """libc's syncfs(2), where it reports write-back errors (Linux 5.8 and later), or None."""
     global _SYNCFS
     if _SYNCFS is None:
         _SYNCFS = False
-        if sys.platform.startswith("linux"):
+        release = re.match(r"(\d+)\.(\d+)", os.uname().release) if hasattr(os, "uname") else None
+        if (sys.platform.startswith("linux") and release
+                and tuple(map(int, release.groups())) >= _SYNCFS_REPORTS_ERRORS):
             import ctypes
             with contextlib.suppress(OSError, AttributeError):
                 _SYNCFS = ctypes.CDLL(None, use_errno=True).syncfs
@@ -125,62 +133,76 @@ def _syncfs():
     return _SYNCFS or None
 
 
-_SYNCFS = None
+def _open_folders(paths: Iterable[Path]) -> list[int]:
+    """Descriptors of the folders ``paths`` are in, one a filesystem, opened before anything is
+    written there: syncfs on them then reports every write-back error since (a descriptor
+    opened later would miss one another process's syncfs reported first)."""
+    fds: dict[int, int] = {}
+    for folder in {p.parent for p in paths}:
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue   # the files there cannot be staged either: each fails on its own
+        dev = os.fstat(fd).st_dev
+        if dev in fds:
+            os.close(fd)
+        else:
+            fds[dev] = fd
+    return list(fds.values())
 
 
-def _synced_by_filesystem(staged: list[str]) -> bool:
-    """One syncfs(2) of each filesystem the staged files are on: True when each succeeded."""
+def _make_durable(staged: dict[int, str], folders: list[int]) -> dict[int, OSError]:
+    """Put the staged files' data on disk: one syncfs of their filesystem (one journal commit
+    for them all, where fsyncs one by one are a commit each), or, where that is not to be had
+    or fails (it fails for a write-back error of any file there), an fsync of each. Returns
+    the files whose fsync failed, with their errors."""
     syncfs = _syncfs()
-    if syncfs is None:
-        return False
-    one_each = {os.stat(tmp).st_dev: tmp for tmp in staged}
-    for tmp in one_each.values():
-        fd = os.open(tmp, os.O_RDONLY)
+    # the reason a syncfs failed (ctypes.get_errno()) is not needed: the fsyncs then find,
+    # file by file, whether it was one of these
+    if syncfs is not None and folders and all(syncfs(fd) == 0 for fd in folders):
+        return {}
+    failed: dict[int, OSError] = {}
+    for n, tmp in staged.items():
         try:
-            if syncfs(fd) != 0:
-                return False
-        finally:
-            os.close(fd)
-    return True
-
-
-def _make_durable(staged: list[str]) -> None:
-    """Put staged files' data on disk: a syncfs of their filesystem (one journal commit for
-    them all, where fsyncs one by one are a commit each), or, where there is none or it
-    fails, an fsync of each."""
-    if staged and _synced_by_filesystem(staged):
-        return
-    for tmp in staged:
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            failed[n] = exc
+    return failed
 
 
 def write_each(files: Iterable[tuple[Path, bytes]]) -> list[GendocError | None]:
-    """Write many files, each atomically and on its own: one that fails (no permission, a
-    name taken by a folder) does not stop the others. All are staged first, unsynced; their
+    """Write many files, each atomically and on its own: one that fails (disk full, no
+    permission, a name taken by a folder) does not stop the others. Returns, for each file,
+    None or its error.
+
+    Where syncfs(2) can be trusted (Linux 5.8 and later), every file is staged unsynced, their
     data goes to disk together (:func:`_make_durable`: one journal commit rather than one a
-    file), and only then is each renamed into place, so that a crash never leaves a file
-    under its real name without its content. Returns, for each file, None or its error.
-    A failure of the sync itself fails every file (none is renamed)."""
+    file), and only then is each renamed into place; elsewhere each is fsynced as it is
+    staged (:func:`write_all`'s way). Either way a crash never leaves a file under its real
+    name without its content. syncfs flushes everything waiting for the filesystem, other
+    programs' data too; on FUSE file systems before Linux 5.15 it does not reach the server
+    (an fsync does), so there a crash can lose what the server had not yet stored."""
     files = [(Path(p), d) for p, d in files]
     mode = 0o666 & ~current_umask()
     errors: list[GendocError | None] = [None] * len(files)
     staged: dict[int, str] = {}   # file -> its temporary name, until renamed
+    together = _syncfs() is not None
+    folders = _open_folders(p for p, _ in files) if together else []
     try:
         for n, (path, data) in enumerate(files):
             try:
-                staged[n] = _stage(path, data, mode, sync=False)
+                staged[n] = _stage(path, data, mode, sync=not together)
             except OSError as exc:
                 errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path))
-        try:
-            _make_durable(list(staged.values()))
-        except OSError as exc:
-            for n in staged:
+        if together:
+            for n, exc in _make_durable(staged, folders).items():
                 errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(files[n][0]))
-            return errors
+                with contextlib.suppress(OSError):
+                    os.unlink(staged.pop(n))
         for n, tmp in list(staged.items()):
             try:
                 os.replace(tmp, files[n][0])
@@ -193,6 +215,8 @@ def write_each(files: Iterable[tuple[Path, bytes]]) -> list[GendocError | None]:
         for tmp in staged.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        for fd in folders:
+            os.close(fd)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

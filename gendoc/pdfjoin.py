@@ -213,8 +213,8 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
                 loading.join()
                 for members, pdf in zip(groups, pdfs):
                     try:
-                        if _cut(pdf, [docs[i] for i in members], [dests[i] for i in members]):
-                            done.update(members)
+                        written = _cut(pdf, [docs[i] for i in members], [dests[i] for i in members])
+                        done.update(members[k] for k in written)
                     except Exception:   # noqa: BLE001 - a PDF pypdf cannot read: converted alone
                         continue
         except GendocError:
@@ -225,10 +225,11 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
     return dests
 
 
-def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
-    """Cut a joined PDF into its documents' PDFs; False (nothing written) when its named
-    destinations are not one per document, in order, or a document's last page holds
-    nothing but its page number (a page the joined document would have added)."""
+def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> list[int]:
+    """Cut a joined PDF into its documents' PDFs; returns the positions of those written (a
+    file that cannot be written fails alone), none when its named destinations are not one
+    per document, in order, or a document's last page holds nothing but its page number (a
+    page the joined document would have added)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Fit
     reader = PdfReader(pdf)
@@ -244,10 +245,10 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
         dest = named.get(f"/{_MARK}{i:05d}") or named.get(f"{_MARK}{i:05d}")
         start = None if dest is None else page_of(dest)
         if start is None:
-            return False
+            return []
         starts.append(start)
     if starts[0] != 0 or any(b <= a for a, b in zip(starts, starts[1:])):
-        return False
+        return []
     ends = starts[1:] + [len(pages)]
     outline = _outline(reader, page_of)
     out = []
@@ -255,7 +256,7 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
         while end - 1 > start and _blank(pages[end - 1]):
             end -= 1   # the blank page before the next document's page 1
         if _text_runs(pages[end - 1]) < 4:
-            return False
+            return []
         writer = PdfWriter()
         for n in range(start, end):
             writer.add_page(pages[n])
@@ -278,10 +279,8 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> bool:
         buf = io.BytesIO()
         writer.write(buf)
         out.append(buf.getvalue())
-    for error in write_each(zip(dests, out)):   # one sync for them all, then each renamed
-        if error is not None:
-            raise error
-    return True
+    # one sync for them all, then each renamed; one that fails is converted again alone
+    return [k for k, error in enumerate(write_each(zip(dests, out))) if error is None]
 
 
 _TEXT_RUN = re.compile(rb"\b(?:Tj|TJ)\b")

@@ -146,16 +146,64 @@ def test_write_each_a_file_that_fails_fails_alone(tmp_path, monkeypatch):
     assert (tmp_path / "f2.docx").is_dir() and (tmp_path / "f3.docx").read_bytes() == b"x"
 
 
-def test_write_each_a_failed_sync_renames_nothing(tmp_path, monkeypatch):
-    (tmp_path / "f0.docx").write_bytes(b"old")
+def _syncfs_fails(monkeypatch, fsync_fails_for=()):
+    """syncfs returning -1 (a write-back error somewhere on the filesystem); the fsyncs that
+    follow fail for the files whose temporary names start with ``fsync_fails_for``."""
+    monkeypatch.setattr(outputs, "_syncfs", lambda: lambda fd: -1)
+    real = os.fsync
 
-    def failing(staged):
-        raise OSError(5, "Input/output error")
-    monkeypatch.setattr(outputs, "_make_durable", failing)
+    def fsync(fd):
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        if name.startswith(tuple(f".{n}." for n in fsync_fails_for)):
+            raise OSError(5, "Input/output error")
+        real(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_write_each_a_failed_syncfs_falls_back_and_fails_only_the_files_at_fault(tmp_path, monkeypatch):
+    (tmp_path / "f1.docx").write_bytes(b"old")
+    _syncfs_fails(monkeypatch, fsync_fails_for=["f1.docx"])
+    errors = write_each([(tmp_path / f"f{i}.docx", b"new") for i in range(3)])
+    assert errors[0] is None and errors[2] is None
+    assert errors[1].located() == f"{tmp_path / 'f1.docx'}: 无法写入：磁盘读写出错；原有文件没有改动"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx", "f1.docx", "f2.docx"]
+    assert (tmp_path / "f1.docx").read_bytes() == b"old" and (tmp_path / "f2.docx").read_bytes() == b"new"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_write_each_when_no_file_reaches_the_disk_renames_nothing(tmp_path, monkeypatch):
+    (tmp_path / "f0.docx").write_bytes(b"old")
+    _syncfs_fails(monkeypatch, fsync_fails_for=[f"f{i}.docx" for i in range(3)])
     errors = write_each([(tmp_path / f"f{i}.docx", b"new") for i in range(3)])
     assert all(e is not None and "磁盘读写出错" in e.located() for e in errors)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx"]
     assert (tmp_path / "f0.docx").read_bytes() == b"old"
+
+
+def test_write_each_interrupted_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Ctrl-C while the staged files go to disk: none is renamed, none is left, the old file
+    is as it was."""
+    (tmp_path / "f0.docx").write_bytes(b"old")
+
+    def interrupted(staged, folders):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(outputs, "_syncfs", lambda: lambda fd: 0)
+    monkeypatch.setattr(outputs, "_make_durable", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_each([(tmp_path / f"f{i}.docx", b"new") for i in range(3)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.docx"]
+    assert (tmp_path / "f0.docx").read_bytes() == b"old"
+
+
+def test_syncfs_is_trusted_only_where_it_reports_write_back_errors(monkeypatch):
+    monkeypatch.setattr(outputs, "_SYNCFS", None)
+    monkeypatch.setattr(os, "uname", lambda: os.uname_result(("Linux", "h", "5.4.0-150-generic", "", "x86_64")))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert outputs._syncfs() is None
+    monkeypatch.setattr(outputs, "_SYNCFS", None)
+    monkeypatch.setattr(os, "uname", lambda: os.uname_result(("Linux", "h", "5.8.0", "", "x86_64")))
+    assert outputs._syncfs() is not None
 
 
 # ---------------------------------------------------------------- destinations

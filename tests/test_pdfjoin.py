@@ -117,7 +117,7 @@ def test_a_package_gendoc_did_not_write_is_converted_alone(tmp_path, docs, monke
 
 
 def test_a_pdf_that_cannot_be_cut_is_made_file_by_file(tmp_path, docs, monkeypatch):
-    monkeypatch.setattr(pdfjoin, "_cut", lambda pdf, d, dests: False)
+    monkeypatch.setattr(pdfjoin, "_cut", lambda pdf, d, dests: [])
     pdfs = pdfjoin.docx_to_pdf_joined(docs[:2], tmp_path / "out")
     alone = docx_to_pdf_many(docs[:2], tmp_path / "alone")
     for a, b in zip(pdfs, alone):
@@ -165,3 +165,28 @@ def test_one_foreign_package_is_converted_alone_and_the_rest_joined(tmp_path, do
     pdfs = pdfjoin.docx_to_pdf_joined([docs[1], other, docs[2]], tmp_path / "out")
     assert joined == [[docs[1].name, docs[2].name]]
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+
+
+def test_a_joined_pdf_that_cannot_be_written_is_converted_again_alone(tmp_path, docs, monkeypatch):
+    """The join is cut and written in one step; one PDF that fails to be written (a disk
+    error) is converted again by itself, the others are kept as the join made them."""
+    import gendoc.pdf
+    from gendoc.errors import GendocError
+    real_each, real_many = pdfjoin.write_each, gendoc.pdf.docx_to_pdf_many
+    again = []
+
+    def write_each(files):
+        files = list(files)
+        errors = real_each(files[:1] + files[2:])
+        return errors[:1] + [GendocError("无法写入：磁盘读写出错", file=str(files[1][0]))] + errors[1:]
+
+    def many(sources, out_dir, timeout=None):
+        again.extend(Path(s).name for s in sources)
+        return real_many(sources, out_dir, timeout)
+    monkeypatch.setattr(pdfjoin, "write_each", write_each)
+    monkeypatch.setattr(gendoc.pdf, "docx_to_pdf_many", many)
+    pdfs = pdfjoin.docx_to_pdf_joined(docs[:3], tmp_path / "out")
+    assert again == [docs[1].name]
+    assert all(p.is_file() for p in pdfs)
+    for a, b in zip(pdfs, real_many(docs[:3], tmp_path / "alone")):
+        same_pages(a, b)
