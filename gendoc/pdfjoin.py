@@ -204,8 +204,8 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
         soffice = _require_soffice()
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         names = [Path(out_dir) / f"gendoc-joined-{g:04d}.docx" for g in range(len(groups))]
-        # pypdf (0.15 s to import) is loaded while LibreOffice works, not after
-        loading = threading.Thread(target=importlib.import_module, args=("pypdf",), daemon=True)
+        # pikepdf (0.1 s to import) is loaded while LibreOffice works, not after
+        loading = threading.Thread(target=importlib.import_module, args=("pikepdf",), daemon=True)
         loading.start()
         try:
             with _conversion(soffice, names, timeout, data=joined, pdf_filter=JOINED_FILTER) as (pdfs, _w):
@@ -215,7 +215,7 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
                     try:
                         written = _cut(pdf, [docs[i] for i in members], [dests[i] for i in members])
                         done.update(members[k] for k in written)
-                    except Exception:   # noqa: BLE001 - a PDF pypdf cannot read: converted alone
+                    except Exception:   # noqa: BLE001 - a PDF pikepdf cannot read: converted alone
                         continue
         except GendocError:
             pass   # converted one by one: each failure is then told of its own file
@@ -226,98 +226,137 @@ def docx_to_pdf_joined(srcs: Iterable[str | os.PathLike], out_dir: str | os.Path
 
 
 def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> list[int]:
-    """Cut a joined PDF into its documents' PDFs; returns the positions of those written (a
+    """Cut a joined PDF into its documents' PDFs (with pikepdf: qpdf copies the pages and what
+    they use; pypdf took three times as long here); returns the positions of those written (a
     file that cannot be written fails alone), none when its named destinations are not one
     per document, in order, or a document's last page holds nothing but its page number (a
     page the joined document would have added)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import Fit
-    reader = PdfReader(pdf)
-    pages = reader.pages
-    number = {p.indirect_reference.idnum: n for n, p in enumerate(pages)}   # page object -> index
+    import pikepdf
+    with pikepdf.open(pdf) as src:
+        pages = src.pages
+        number = {p.obj.objgen: n for n, p in enumerate(pages)}   # page object -> index
+        named = _named_destinations(src)
 
-    def page_of(dest) -> int | None:
-        ref = dest.page
-        return number.get(getattr(ref, "idnum", None))
-    starts = []
-    named = reader.named_destinations
-    for i in range(len(docs)):
-        dest = named.get(f"/{_MARK}{i:05d}") or named.get(f"{_MARK}{i:05d}")
-        start = None if dest is None else page_of(dest)
-        if start is None:
+        def page_of(dest) -> int | None:
+            dest = _resolve(dest, named)
+            if dest is not None and isinstance(dest[0], pikepdf.Dictionary):
+                return number.get(dest[0].objgen)
+            return None
+        starts = []
+        for i in range(len(docs)):
+            dest = named.get(f"{_MARK}{i:05d}")
+            start = None if dest is None else page_of(dest)
+            if start is None:
+                return []
+            starts.append(start)
+        if starts[0] != 0 or any(b <= a for a, b in zip(starts, starts[1:])):
             return []
-        starts.append(start)
-    if starts[0] != 0 or any(b <= a for a, b in zip(starts, starts[1:])):
-        return []
-    ends = starts[1:] + [len(pages)]
-    outline = _outline(reader, page_of)
-    out = []
-    for doc, start, end in zip(docs, starts, ends):
-        while end - 1 > start and _blank(pages[end - 1]):
-            end -= 1   # the blank page before the next document's page 1
-        if _text_runs(pages[end - 1]) < 4:
-            return []
-        writer = PdfWriter()
-        for n in range(start, end):
-            writer.add_page(pages[n])
-        mine = [entry for entry in outline if start <= entry[1] < end]
-        # a document whose headings start below the first level has them under the previous
-        # document's last heading in the joined outline: its own outline starts at its top
-        top = min((entry[2] for entry in mine), default=0)
-        parents: list = []
-        for title, page, level, fit in mine:
-            level -= top
-            del parents[level:]
-            parent = parents[-1] if parents else None
-            parents.append(writer.add_outline_item(title=title, page_number=page - start, parent=parent,
-                                                   fit=fit or Fit.fit()))
-        meta = {k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)}
-        meta.pop("/Title", None)   # the first document's
-        if doc.title:
-            meta["/Title"] = doc.title
-        writer.add_metadata(meta)
-        buf = io.BytesIO()
-        writer.write(buf)
-        out.append(buf.getvalue())
+        ends = starts[1:] + [len(pages)]
+        outline = _outline(src, page_of, named)
+        info = {k: v for k, v in src.docinfo.items() if isinstance(v, pikepdf.String)}
+        info.pop("/Title", None)   # the first document's
+        out = []
+        for doc, start, end in zip(docs, starts, ends):
+            while end - 1 > start and _blank(pages[end - 1]):
+                end -= 1   # the blank page before the next document's page 1
+            if _text_runs(pages[end - 1]) < 4:
+                return []
+            dst = pikepdf.new()
+            dst.pages.extend(pages[start:end])
+            mine = [entry for entry in outline if start <= entry[1] < end]
+            # a document whose headings start below the first level has them under the previous
+            # document's last heading in the joined outline: its own outline starts at its top
+            top = min((entry[2] for entry in mine), default=0)
+            with dst.open_outline() as own:
+                parents: list = []
+                for title, page, level, where in mine:
+                    level -= top
+                    del parents[level:]
+                    item = pikepdf.OutlineItem(title, page - start, **where)
+                    (parents[-1].children if parents else own.root).append(item)
+                    parents.append(item)
+            for k, v in info.items():
+                dst.docinfo[k] = v
+            if doc.title:
+                dst.docinfo["/Title"] = pikepdf.String(doc.title)
+            buf = io.BytesIO()
+            dst.save(buf)
+            out.append(buf.getvalue())
     # one sync for them all, then each renamed; one that fails is converted again alone
     return [k for k, error in enumerate(write_each(zip(dests, out))) if error is None]
+
+
+def _resolve(dest, named: dict):
+    """A destination as its array ([page, /XYZ, left, top, zoom] …), or None."""
+    import pikepdf
+    if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+        dest = named.get(str(dest).lstrip("/"))
+    if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
+        dest = dest.D
+    return dest if isinstance(dest, pikepdf.Array) and len(dest) else None
+
+
+def _named_destinations(src) -> dict:
+    """Named destinations by name: the catalogue's /Dests (where LibreOffice puts them) and
+    the /Names tree."""
+    import pikepdf
+    out = {}
+    root = src.Root
+    if "/Dests" in root:
+        out.update((str(k).lstrip("/"), v) for k, v in root.Dests.items())
+    if "/Names" in root and "/Dests" in root.Names:
+        out.update((str(k), v) for k, v in pikepdf.NameTree(root.Names.Dests).items())
+    return out
 
 
 _TEXT_RUN = re.compile(rb"\b(?:Tj|TJ)\b")
 
 
+def _content(page) -> bytes:
+    import pikepdf
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return b""
+    if isinstance(contents, pikepdf.Array):
+        return b"\n".join(c.read_bytes() for c in contents)
+    return contents.read_bytes()
+
+
 def _text_runs(page) -> int:
-    contents = page.get_contents()
-    return 0 if contents is None else len(_TEXT_RUN.findall(contents.get_data()))
+    return len(_TEXT_RUN.findall(_content(page)))
 
 
 def _blank(page) -> bool:
     """A page with nothing on it (LibreOffice's page before a right-hand page 1)."""
-    contents = page.get_contents()
-    if contents is None:
-        return True
-    data = contents.get_data()
-    return not re.search(rb"\b(?:Tj|TJ|Do|re|l|c|f|S|B|sh)\b", data)
+    return not re.search(rb"\b(?:Tj|TJ|Do|re|l|c|f|S|B|sh)\b", _content(page))
 
 
-def _outline(reader, page_of) -> list[tuple[str, int, int, object]]:
-    """The PDF outline flattened: (title, page number, depth, where on the page)."""
-    from pypdf.generic import Fit
-    out: list[tuple[str, int, int, object]] = []
+def _outline(src, page_of, named: dict) -> list[tuple[str, int, int, dict]]:
+    """The PDF outline flattened: (title, page number, depth, where on the page: the
+    OutlineItem arguments that keep it)."""
+    import pikepdf
+    out: list[tuple[str, int, int, dict]] = []
+
+    def where(dest) -> dict:
+        dest = _resolve(dest, named)
+        if dest is None or len(dest) < 2 or dest[1] != pikepdf.Name.XYZ:
+            return {}
+        values = dict(zip(("left", "top", "zoom"), list(dest)[2:5]))
+        return dict(page_location=pikepdf.PageLocation.XYZ,
+                    **{k: float(v) for k, v in values.items() if v is not None})
 
     def walk(items, level):
         for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                page = page_of(item)
-                if page is not None:
-                    fit = None
-                    if item.typ == "/XYZ":
-                        fit = Fit.xyz(left=item.left, top=item.top, zoom=item.zoom)
-                    out.append((item.title, page, level, fit))
+            dest = item.destination
+            if dest is None and item.action is not None and item.action.get("/S") == pikepdf.Name.GoTo:
+                dest = item.action.D
+            page = page_of(dest) if dest is not None else None
+            if page is not None:
+                out.append((str(item.title), page, level, where(dest)))
+            walk(item.children, level + 1)
     try:
-        walk(reader.outline, 0)
+        with src.open_outline() as outline:
+            walk(outline.root, 0)
     except Exception:   # noqa: BLE001 - a PDF without a readable outline keeps none
         return []
     return out
