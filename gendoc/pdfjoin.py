@@ -275,12 +275,12 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> list[int]:
                     item = pikepdf.OutlineItem(title, page - start, **where)
                     (parents[-1].children if parents else own.root).append(item)
                     parents.append(item)
-            for k, v in info.items():
-                dst.docinfo[k] = v
+            for k, v in info.items():   # as bytes: a value kept as an object of its own is src's
+                dst.docinfo[k] = pikepdf.String(bytes(v))
             if doc.title:
                 dst.docinfo["/Title"] = pikepdf.String(doc.title)
             buf = io.BytesIO()
-            dst.save(buf)
+            dst.save(buf, min_version=src.pdf_version)   # a new PDF is 1.3; LibreOffice's 1.6 stays
             out.append(buf.getvalue())
     # one sync for them all, then each renamed; one that fails is converted again alone
     return [k for k, error in enumerate(write_each(zip(dests, out))) if error is None]
@@ -333,7 +333,8 @@ def _blank(page) -> bool:
 
 def _outline(src, page_of, named: dict) -> list[tuple[str, int, int, dict]]:
     """The PDF outline flattened: (title, page number, depth, where on the page: the
-    OutlineItem arguments that keep it)."""
+    OutlineItem arguments that keep it; an empty left or zoom of an /XYZ is written as 0,
+    which LibreOffice's numeric ones never are)."""
     import pikepdf
     out: list[tuple[str, int, int, dict]] = []
 
@@ -354,9 +355,8 @@ def _outline(src, page_of, named: dict) -> list[tuple[str, int, int, dict]]:
             if page is not None:
                 out.append((str(item.title), page, level, where(dest)))
             walk(item.children, level + 1)
-    try:
-        with src.open_outline() as outline:
-            walk(outline.root, 0)
+    try:   # read only: the outline is not written back (no ``with``)
+        walk(src.open_outline().root, 0)
     except Exception:   # noqa: BLE001 - a PDF without a readable outline keeps none
         return []
     return out

@@ -85,6 +85,7 @@ def test_joined_pdfs_are_the_documents_converted_alone(tmp_path, docs, monkeypat
     pages = []
     for a, b, src in zip(joined, alone, docs):
         same_pages(a, b)
+        assert a.read_bytes()[:8] == b.read_bytes()[:8], src.name   # the same PDF version
         ra, rb = PdfReader(a), PdfReader(b)
         pages.append(len(ra.pages))
         assert ra.metadata["/Title"] == rb.metadata["/Title"]
