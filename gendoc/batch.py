@@ -1513,7 +1513,7 @@ def _unpack(t: tuple) -> dict:
 
 @dataclass
 class BatchResult:
-    packed: Iterable[tuple]         # the manifest's rows in branch order (see :func:`_pack`): a _Rows
+    packed: "_Rows"                 # the manifest's rows in branch order (see :func:`_pack`)
     manifest: list[Path]
     zip: Path | None = None
     interrupted: bool = False
@@ -1528,14 +1528,11 @@ class BatchResult:
         return map(_unpack, self.packed)
 
     def count(self, status: str | None = None, path: str | None = None) -> int:
-        if isinstance(self.packed, _Rows):
-            return self.packed.count(status, path)
-        return sum(1 for t in self.packed
-                   if (status is None or t[_STATUS] == status) and (path is None or t[_PATH] == path))
+        return self.packed.count(status, path)
 
     @property
     def failed(self) -> list[dict]:
-        if isinstance(self.packed, _Rows) and self.count(STATUS_OK) == len(self.packed):
+        if self.count(STATUS_OK) == len(self.packed):
             return []   # no pass over the rows
         return [_unpack(t) for t in self.packed if t[_STATUS] != STATUS_OK]
 

@@ -63,6 +63,11 @@ def current_umask() -> int:
     return mask
 
 
+def _write_error(path: Path, exc: OSError, kept: bool = True) -> GendocError:
+    """A file that could not be written (``kept``: its previous content is untouched)."""
+    return GendocError(f"无法写入：{os_words(exc)}" + ("；原有文件没有改动" if kept else ""), file=str(path))
+
+
 def _stage(path: Path, data: bytes | Iterable[bytes], mode: int, sync: bool = True) -> str:
     """Write ``data`` (bytes, or pieces of bytes written as they come) to a private temporary
     file beside ``path``, fsynced unless ``sync`` is false; returns its name."""
@@ -99,12 +104,12 @@ def write_all(files: Iterable[tuple[Path, bytes | Iterable[bytes]]]) -> None:
             try:
                 staged.append((_stage(path, data, mode), path))
             except OSError as exc:
-                raise GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path)) from None
+                raise _write_error(path, exc) from None
         for tmp, path in staged:
             try:
                 os.replace(tmp, path)
             except OSError as exc:
-                raise GendocError(f"无法写入：{os_words(exc)}", file=str(path)) from None
+                raise _write_error(path, exc, kept=False) from None
         staged = []
     finally:
         for tmp, _ in staged:
@@ -197,17 +202,17 @@ def write_each(files: Iterable[tuple[Path, bytes]]) -> list[GendocError | None]:
             try:
                 staged[n] = _stage(path, data, mode, sync=not together)
             except OSError as exc:
-                errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(path))
+                errors[n] = _write_error(path, exc)
         if together:
             for n, exc in _make_durable(staged, folders).items():
-                errors[n] = GendocError(f"无法写入：{os_words(exc)}；原有文件没有改动", file=str(files[n][0]))
+                errors[n] = _write_error(files[n][0], exc)
                 with contextlib.suppress(OSError):
                     os.unlink(staged.pop(n))
         for n, tmp in list(staged.items()):
             try:
                 os.replace(tmp, files[n][0])
             except OSError as exc:
-                errors[n] = GendocError(f"无法写入：{os_words(exc)}", file=str(files[n][0]))
+                errors[n] = _write_error(files[n][0], exc, kept=False)
             else:
                 del staged[n]
         return errors

@@ -253,8 +253,9 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> list[int]:
             return []
         ends = starts[1:] + [len(pages)]
         outline = _outline(src, page_of, named)
-        info = {k: v for k, v in src.docinfo.items() if isinstance(v, pikepdf.String)}
-        info.pop("/Title", None)   # the first document's
+        # as bytes: a value kept as an object of its own belongs to src
+        info = {k: bytes(v) for k, v in src.docinfo.items()
+                if isinstance(v, pikepdf.String) and str(k) != "/Title"}
         out = []
         for doc, start, end in zip(docs, starts, ends):
             while end - 1 > start and _blank(pages[end - 1]):
@@ -275,8 +276,8 @@ def _cut(pdf: Path, docs: list[_Doc], dests: list[Path]) -> list[int]:
                     item = pikepdf.OutlineItem(title, page - start, **where)
                     (parents[-1].children if parents else own.root).append(item)
                     parents.append(item)
-            for k, v in info.items():   # as bytes: a value kept as an object of its own is src's
-                dst.docinfo[k] = pikepdf.String(bytes(v))
+            for k, v in info.items():   # the title is the first document's: each gets its own
+                dst.docinfo[k] = pikepdf.String(v)
             if doc.title:
                 dst.docinfo["/Title"] = pikepdf.String(doc.title)
             buf = io.BytesIO()
@@ -310,6 +311,7 @@ def _named_destinations(src) -> dict:
 
 
 _TEXT_RUN = re.compile(rb"\b(?:Tj|TJ)\b")
+_MARKING = re.compile(rb"\b(?:Tj|TJ|Do|re|l|c|f|S|B|sh)\b")   # text, images, paths, shadings
 
 
 def _content(page) -> bytes:
@@ -328,7 +330,7 @@ def _text_runs(page) -> int:
 
 def _blank(page) -> bool:
     """A page with nothing on it (LibreOffice's page before a right-hand page 1)."""
-    return not re.search(rb"\b(?:Tj|TJ|Do|re|l|c|f|S|B|sh)\b", _content(page))
+    return not _MARKING.search(_content(page))
 
 
 def _outline(src, page_of, named: dict) -> list[tuple[str, int, int, dict]]:
