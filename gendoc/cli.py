@@ -251,6 +251,11 @@ def run() -> None:
     try:
         main()
     finally:
+        # CPython marks a KeyboardInterrupt that ended a string exec/eval (one can be running
+        # when Ctrl-C comes during a render) as unhandled even after the command has caught it,
+        # and under ``python -m gendoc.cli`` then ends the process by SIGINT instead of with the
+        # command's exit code (130, 143). Evaluating a string clears that mark.
+        exec("pass")
         gc.freeze()
 
 
